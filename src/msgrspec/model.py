@@ -1,0 +1,472 @@
+"""The validated, resolved spec: small frozen classes that generators and tests read.
+
+Nothing here reads YAML; `msgrspec.loader` builds these objects once the files
+have passed the schema and the semantic checks.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from types import MappingProxyType
+from typing import Union
+
+import attrs
+
+from .errors import Location
+
+#: vtable entries every interface inherits from its base
+BASE_SLOTS = {
+    "IUnknown": ("QueryInterface", "AddRef", "Release"),
+    "IDispatch": ("QueryInterface", "AddRef", "Release",
+                  "GetTypeInfoCount", "GetTypeInfo", "GetIDsOfNames", "Invoke"),
+}
+
+
+def frozen_map(items) -> Mapping:
+    """An immutable name -> item mapping, in the order given."""
+    return MappingProxyType(dict(items))
+
+
+_NOWHERE = Location("<unknown>")
+
+
+def _loc():
+    return attrs.field(default=_NOWHERE, eq=False, repr=False)
+
+
+@attrs.frozen
+class Source:
+    origin: str
+    pages: tuple[str, ...] = ()
+    note: str | None = None
+
+
+@attrs.frozen
+class Support:
+    """One requirements row: the client and server versions, product, header, IDL and DLL."""
+
+    min_client: str | None = None
+    min_server: str | None = None
+    end_client: str | None = None
+    end_server: str | None = None
+    product: str | None = None
+    header: str | None = None
+    idl: str | None = None
+    dll: str | None = None
+
+    ROWS = {
+        "min_client": "Minimum supported client", "min_server": "Minimum supported server",
+        "end_client": "End of client support", "end_server": "End of server support",
+        "product": "Product", "header": "Header", "idl": "IDL", "dll": "DLL",
+    }
+
+    def rows(self) -> list[tuple[str, str]]:
+        """(label, value) for every row that has a value, in the order of the upstream tables."""
+        return [(label, getattr(self, key)) for key, label in self.ROWS.items() if getattr(self, key) is not None]
+
+
+@attrs.frozen
+class Constraint:
+    kind: str  # max_length | max_bytes | equals | format
+    value: int | str
+    error: str | None = None
+    source: Source | None = None
+
+
+@attrs.frozen
+class Param:
+    name: str
+    type: str
+    dir: str
+    summary: str | None = None
+    default: object = None
+    constraints: tuple[Constraint, ...] = ()
+    loc: Location = _loc()
+
+    @property
+    def is_retval(self) -> bool:
+        return self.dir == "out,retval"
+
+
+@attrs.frozen
+class ReturnCode:
+    code: str
+    meaning: str
+
+
+@attrs.frozen
+class Slot:
+    """One vtable entry of an interface: its index, the member and how it is reached."""
+
+    index: int
+    name: str
+    accessor: str  # method | propget | propput | base
+
+
+@attrs.frozen
+class Method:
+    interface: str
+    name: str
+    params: tuple[Param, ...]
+    summary: str
+    source: Source
+    support: Support
+    dispid: int | None = None
+    returns: tuple[ReturnCode, ...] = ()
+    remarks: str | None = None
+    links: tuple[str, ...] = ()
+    untestable: str | None = None
+    loc: Location = _loc()
+    kind = "method"
+
+    @property
+    def qualname(self) -> str:
+        return f"{self.interface}.{self.name}"
+
+    @property
+    def accessors(self) -> tuple[str, ...]:
+        return ("method",)
+
+
+@attrs.frozen
+class Property:
+    interface: str
+    name: str
+    type: str
+    access: str  # read-only | write-only | read-write | not-implemented
+    accessors_declared: tuple[str, ...]  # get / put, in vtable order
+    summary: str
+    source: Source
+    support: Support
+    dispid: int | None = None
+    get_param: str | None = None
+    put_param: str | None = None
+    index: Param | None = None
+    constraints: tuple[Constraint, ...] = ()
+    returns: tuple[ReturnCode, ...] = ()
+    remarks: str | None = None
+    links: tuple[str, ...] = ()
+    untestable: str | None = None
+    loc: Location = _loc()
+    kind = "property"
+
+    @property
+    def qualname(self) -> str:
+        return f"{self.interface}.{self.name}"
+
+    @property
+    def accessors(self) -> tuple[str, ...]:
+        return tuple("prop" + a for a in self.accessors_declared)
+
+    @property
+    def readable(self) -> bool:
+        return self.access in ("read-only", "read-write")
+
+    @property
+    def writable(self) -> bool:
+        return self.access in ("write-only", "read-write")
+
+    @property
+    def params(self) -> tuple[Param, ...]:
+        """The parameters of the property as a whole: the index (if any) and the value."""
+        value = Param(self.put_param or self.get_param or "value", self.type, "in" if self.writable else "out,retval")
+        return (self.index, value) if self.index else (value,)
+
+
+Member = Union[Method, Property]
+
+
+@attrs.frozen
+class Interface:
+    name: str
+    iid: str
+    base: str
+    flags: tuple[str, ...]
+    members: tuple[Member, ...]
+    summary: str
+    source: Source
+    support: Support
+    external_library: str | None = None
+    external_libid: str | None = None
+    remarks: str | None = None
+    links: tuple[str, ...] = ()
+    untestable: str | None = None
+    loc: Location = _loc()
+    kind = "interface"
+
+    @property
+    def qualname(self) -> str:
+        return self.name
+
+    @property
+    def is_external(self) -> bool:
+        return self.external_library is not None
+
+    def member(self, name: str) -> Member:
+        for m in self.members:
+            if m.name == name:
+                return m
+        raise KeyError(f"{self.name} has no member {name}")
+
+    @property
+    def vtable(self) -> tuple[Slot, ...]:
+        """Every vtable entry, the inherited ones first, each with its index."""
+        slots = [Slot(i, name, "base") for i, name in enumerate(BASE_SLOTS[self.base])]
+        for member in self.members:
+            for accessor in member.accessors:
+                slots.append(Slot(len(slots), member.name, accessor))
+        return tuple(slots)
+
+
+@attrs.frozen
+class Event:
+    dispinterface: str
+    name: str
+    dispid: int
+    params: tuple[Param, ...]
+    summary: str
+    source: Source
+    support: Support
+    remarks: str | None = None
+    links: tuple[str, ...] = ()
+    untestable: str | None = None
+    loc: Location = _loc()
+    kind = "event"
+
+    @property
+    def qualname(self) -> str:
+        return f"{self.dispinterface}.{self.name}"
+
+
+@attrs.frozen
+class Dispinterface:
+    name: str
+    diid: str
+    events: tuple[Event, ...]
+    summary: str
+    source: Source
+    support: Support
+    remarks: str | None = None
+    links: tuple[str, ...] = ()
+    untestable: str | None = None
+    loc: Location = _loc()
+    kind = "dispinterface"
+
+    @property
+    def qualname(self) -> str:
+        return self.name
+
+    def event(self, name: str) -> Event:
+        for e in self.events:
+            if e.name == name:
+                return e
+        raise KeyError(f"{self.name} has no event {name}")
+
+
+@attrs.frozen
+class EnumValue:
+    enum: str
+    name: str
+    value: int
+    summary: str
+    source: Source
+    support: Support
+    loc: Location = _loc()
+    kind = "enum-value"
+
+    @property
+    def qualname(self) -> str:
+        return f"{self.enum}.{self.name}"
+
+
+@attrs.frozen
+class Enum:
+    name: str
+    in_typelib: bool
+    hresult: bool
+    values: tuple[EnumValue, ...]
+    summary: str
+    source: Source
+    support: Support
+    remarks: str | None = None
+    links: tuple[str, ...] = ()
+    untestable: str | None = None
+    loc: Location = _loc()
+    kind = "enum"
+
+    @property
+    def qualname(self) -> str:
+        return self.name
+
+
+@attrs.frozen
+class HResult:
+    name: str
+    value: int
+    summary: str
+    source: Source
+    enum: str | None = None  # the HRESULT enumeration that defines it, if any
+    loc: Location = _loc()
+    kind = "hresult"
+
+    @property
+    def hex(self) -> str:
+        return f"0x{self.value:08X}"
+
+    @property
+    def qualname(self) -> str:
+        return self.name
+
+
+@attrs.frozen
+class Coclass:
+    name: str
+    clsid: str
+    default_interface: str
+    creatable: bool
+    summary: str
+    source: Source
+    support: Support
+    event_interface: str | None = None
+    other_interfaces: tuple[str, ...] = ()
+    helpstring: str | None = None
+    remarks: str | None = None
+    links: tuple[str, ...] = ()
+    untestable: str | None = None
+    loc: Location = _loc()
+    kind = "coclass"
+
+    @property
+    def qualname(self) -> str:
+        return self.name
+
+    @property
+    def interfaces(self) -> tuple[str, ...]:
+        """Every interface the object answers QueryInterface for (not its event interface)."""
+        return (self.default_interface,) + self.other_interfaces
+
+
+@attrs.frozen
+class ExternalType:
+    name: str
+    library: str
+    summary: str
+    source: Source
+    loc: Location = _loc()
+    kind = "type"
+
+    @property
+    def qualname(self) -> str:
+        return self.name
+
+
+@attrs.frozen
+class Requirement:
+    id: str
+    statement: str
+    level: str
+    applies_to: tuple[str, ...]
+    source: Source
+    codes: tuple[str, ...] = ()
+    events: tuple[str, ...] = ()
+    profile: str | None = None
+    erratum: str | None = None
+    untestable: str | None = None
+    loc: Location = _loc()
+
+
+@attrs.frozen
+class Reading:
+    id: str
+    says: str
+    sources: tuple[str, ...]
+
+
+@attrs.frozen
+class Erratum:
+    id: str
+    title: str
+    kind: str
+    subjects: tuple[str, ...]
+    readings: tuple[Reading, ...]
+    adopted: str
+    rationale: str
+    loc: Location = _loc()
+
+    @property
+    def adopted_reading(self) -> Reading:
+        return next(r for r in self.readings if r.id == self.adopted)
+
+
+@attrs.frozen
+class Page:
+    name: str
+    title: str
+    documents: str | None = None
+    absent: bool = False  # linked to by the upstream pages but not among them
+
+
+@attrs.frozen
+class Library:
+    name: str
+    libid: str
+    version: str
+    summary: str
+    support: Support
+    source: Source
+    helpstring: str | None = None
+    lcid: int = 0
+    imports: tuple[str, ...] = ()
+    withdrawn_in: str | None = None
+    remarks: str | None = None
+    links: tuple[str, ...] = ()
+
+
+Item = Union[Interface, Method, Property, Dispinterface, Event, Enum, EnumValue, HResult, Coclass, ExternalType]
+
+
+@attrs.frozen
+class Spec:
+    """The whole library. Mappings are read-only and keep the order of the files."""
+
+    library: Library
+    pages: Mapping[str, Page]
+    hresults: Mapping[str, HResult]
+    coclasses: Mapping[str, Coclass]
+    interfaces: Mapping[str, Interface]
+    dispinterfaces: Mapping[str, Dispinterface]
+    enums: Mapping[str, Enum]
+    types: Mapping[str, ExternalType]
+    requirements: Mapping[str, Requirement]
+    errata: Mapping[str, Erratum]
+    digest: str = attrs.field(default="", eq=False)  # sha256 of the files the spec was read from
+    _index: Mapping[str, Item] = attrs.field(factory=dict, eq=False, repr=False, alias="index")
+
+    def items(self) -> Iterator[Item]:
+        """Every named item, top-level items followed by their members, events and values."""
+        for group in (self.interfaces, self.dispinterfaces, self.coclasses, self.enums, self.types, self.hresults):
+            for item in group.values():
+                yield item
+                yield from getattr(item, "members", ())
+                yield from getattr(item, "events", ())
+                if isinstance(item, Enum):
+                    yield from item.values
+
+    def resolve(self, name: str) -> Item:
+        """The item called `name` (`IMsgrSession`, `IMsgrSession.Invite`, `SESSION_STATE.SS_READY`, `S_OK`)."""
+        try:
+            return self._index[name]
+        except KeyError:
+            raise KeyError(f"the spec has no item named {name!r}") from None
+
+    def __contains__(self, name: str) -> bool:
+        return name in self._index
+
+    def errata_for(self, name: str) -> list[Erratum]:
+        """The errata whose subjects include `name` or one of its parents or members."""
+        return [e for e in self.errata.values()
+                if any(s == name or s.startswith(name + ".") or name.startswith(s + ".") for s in e.subjects)]
+
+    def requirements_for(self, name: str) -> list[Requirement]:
+        """The requirements that apply to `name` or to one of its members."""
+        return [r for r in self.requirements.values()
+                if any(a == name or a.startswith(name + ".") for a in r.applies_to)]

@@ -1,0 +1,141 @@
+"""Reading one YAML file into plain data plus a map from data paths to places.
+
+The C loader of PyYAML composes the node graph when it is available; the
+graph is then turned into Python values here, so that duplicate keys, anchors
+that expand without bound and other traps are caught with their location
+instead of being silently accepted.
+"""
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .errors import Location, Problem, SpecError
+
+try:
+    _Loader: type = yaml.CSafeLoader
+except AttributeError:  # PyYAML built without libyaml
+    _Loader = yaml.SafeLoader
+
+#: Nodes one file may expand to; far above any real spec file, far below what
+#: an alias bomb ("billion laughs") would need.
+MAX_NODES = 200_000
+MAX_DEPTH = 64
+
+DataPath = tuple[Any, ...]
+_COLLECTION_TAGS = ("tag:yaml.org,2002:map", "tag:yaml.org,2002:seq")
+
+
+class LocatedData:
+    """The data of one file with the place of every value and mapping key in it."""
+
+    def __init__(self, file: str, data: Any, values: dict[DataPath, Location], keys: dict[DataPath, Location],
+                 sha256: str = ""):
+        self.file = file
+        self.data = data
+        self.sha256 = sha256
+        self._values = values
+        self._keys = keys
+
+    def where(self, path: DataPath, *, key: bool = False) -> Location:
+        """The place of the value at `path` (of its key, with key=True); the nearest enclosing one if unknown."""
+        path = tuple(path)
+        table = self._keys if key else self._values
+        while path:
+            if path in table:
+                return table[path]
+            path = path[:-1]
+            table = self._values
+        return self._values.get((), Location(self.file, 1, 1))
+
+
+def _mark(file: str, node: yaml.Node) -> Location:
+    return Location(file, node.start_mark.line + 1, node.start_mark.column + 1)
+
+
+class _Builder:
+    def __init__(self, file: str):
+        self.file = file
+        self.values: dict[DataPath, Location] = {}
+        self.keys: dict[DataPath, Location] = {}
+        self.count = 0
+        self.scalars = yaml.constructor.SafeConstructor()
+
+    def build(self, node: yaml.Node, path: DataPath) -> Any:
+        self.count += 1
+        if self.count > MAX_NODES:
+            raise SpecError([Problem(_mark(self.file, node),
+                                     f"the document expands to more than {MAX_NODES} nodes (an alias bomb?)")])
+        if len(path) > MAX_DEPTH:
+            raise SpecError([Problem(_mark(self.file, node), f"nesting deeper than {MAX_DEPTH} levels")])
+        self.values[path] = _mark(self.file, node)
+        if not isinstance(node, yaml.ScalarNode) and node.tag not in _COLLECTION_TAGS:
+            raise SpecError([Problem(_mark(self.file, node), f"cannot read this value: the tag {node.tag} is not "
+                                     "allowed in a spec")])
+        if isinstance(node, yaml.MappingNode):
+            return self._mapping(node, path)
+        if isinstance(node, yaml.SequenceNode):
+            return [self.build(item, path + (i,)) for i, item in enumerate(node.value)]
+        try:
+            return self.scalars.construct_object(node)
+        except yaml.YAMLError as exc:
+            raise SpecError([Problem(_mark(self.file, node), f"cannot read this value: {exc}")]) from None
+
+    def _mapping(self, node: yaml.MappingNode, path: DataPath) -> dict:
+        result: dict = {}
+        first_seen: dict = {}
+        for key_node, value_node in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                raise SpecError([Problem(_mark(self.file, key_node), "merge keys (<<) are not allowed in a spec")])
+            if not isinstance(key_node, yaml.ScalarNode):
+                raise SpecError([Problem(_mark(self.file, key_node), "a mapping key must be a plain scalar")])
+            key = self.scalars.construct_object(key_node)
+            if not isinstance(key, (str, int, bool)) and key is not None:
+                key = str(key)
+            where = _mark(self.file, key_node)
+            if key in first_seen:
+                raise SpecError([Problem(where, f"duplicate key {key!r} (first defined at line {first_seen[key].line})")])
+            first_seen[key] = where
+            self.keys[path + (key,)] = where
+            result[key] = self.build(value_node, path + (key,))
+        return result
+
+
+def _decode(path: Path, raw: bytes) -> str:
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        before = raw[: exc.start]
+        line = before.count(b"\n") + 1
+        column = exc.start - (before.rfind(b"\n") + 1) + 1
+        raise SpecError([Problem(Location(str(path), line, column),
+                                 f"the file is not UTF-8: byte 0x{raw[exc.start]:02x} cannot be decoded")]) from None
+
+
+def read_yaml(path: Path) -> LocatedData:
+    """Read one spec file; raise SpecError with located problems for anything unreadable."""
+    file = str(path)
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise SpecError([Problem(Location(file), f"cannot read the file: {exc.strerror}")]) from None
+    text = _decode(path, raw)
+    try:
+        node = yaml.compose(text, Loader=_Loader)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        where = Location(file, mark.line + 1, mark.column + 1) if mark else Location(file)
+        message = " ".join(str(part) for part in (exc.context, exc.problem) if part)
+        if mark and "\t" in text.split("\n")[mark.line][: mark.column + 1]:
+            message += " (a tab: YAML does not allow tabs for indentation)"
+        raise SpecError([Problem(where, f"invalid YAML: {message}")]) from None
+    except yaml.YAMLError as exc:
+        raise SpecError([Problem(Location(file, 1, 1), f"invalid YAML: {exc}")]) from None
+    if node is None:
+        raise SpecError([Problem(Location(file, 1, 1), "the file is empty: a spec file holds at least one section")])
+    builder = _Builder(file)
+    data = builder.build(node, ())
+    return LocatedData(file, data, builder.values, builder.keys, hashlib.sha256(raw).hexdigest())

@@ -1,0 +1,181 @@
+"""Each kind of bad input gives a located error (file:line:column), all at once, never a traceback."""
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from conftest import MINI_SPEC, write_spec
+from msgrspec import SpecError, load_spec
+
+
+def problems_of(root: Path) -> list[str]:
+    with pytest.raises(SpecError) as info:
+        load_spec(root)
+    return [str(p) for p in info.value.problems]
+
+
+def broken(tmp_path: Path, file: str, old: str, new: str) -> Path:
+    text = MINI_SPEC[file]
+    assert old in text, old
+    return write_spec(tmp_path / "spec", {**MINI_SPEC, file: text.replace(old, new, 1)})
+
+
+def test_the_mini_spec_is_valid(mini_spec):
+    spec = load_spec(mini_spec)
+    assert spec.resolve("IMini.Ping").params[0].constraints[0].value == 3
+
+
+@pytest.mark.parametrize("file, old, new, expected", [
+    pytest.param("interfaces/IMini.yaml", "dispid: 1", "dispid: one",
+                 r"IMini\.yaml:11:17: interfaces\.IMini\.members\[0\]\.dispid: 'one' is not of type 'integer'",
+                 id="wrong-type"),
+    pytest.param("interfaces/IMini.yaml", "        summary: Does nothing.",
+                 "        summary: Does nothing.\n        colour: red",
+                 r"IMini\.yaml:13:9: interfaces\.IMini\.members\[0\]: unknown key 'colour'", id="unknown-key"),
+    pytest.param("interfaces/IMini.yaml", "        dispid: 2", "        dispid: 2\n        dispid: 3",
+                 r"IMini\.yaml:21:9: duplicate key 'dispid' \(first defined at line 20\)", id="duplicate-key"),
+    pytest.param("interfaces/IMini.yaml", "{11111111-0000-0000-0000-000000000002}",
+                 "{11111111-0000-0000-0000-00000000000a}",
+                 r"IMini\.yaml:3:10: interfaces\.IMini\.iid: '\{11111111-0000-0000-0000-00000000000a\}' is not "
+                 r"a GUID in registry form", id="guid-format"),
+    pytest.param("interfaces/IMini.yaml", "base: IDispatch", "base: IFoo",
+                 r"IMini\.yaml:4:11: interfaces\.IMini\.base: 'IFoo' is not one of", id="bad-enum"),
+    pytest.param("interfaces/IMini.yaml", "flags: [dual]", "flags: {dual: true}",
+                 r"IMini\.yaml:5:12: interfaces\.IMini\.flags: \{'dual': True\} is not of type 'array'",
+                 id="mapping-for-list"),
+    pytest.param("interfaces/IMini.yaml", "{code: S_OK,", "{code: S_NOPE,",
+                 r"IMini\.yaml:16:20: return code S_NOPE is not in the HRESULT table", id="unknown-return-code"),
+    pytest.param("interfaces/IMini.yaml", "error: E_INVALIDARG", "error: E_WHAT",
+                 r"IMini\.yaml:14:101: constraint error E_WHAT is not in the HRESULT table", id="unknown-error-code"),
+    pytest.param("interfaces/IMini.yaml", "type: BSTR, dir: in", "type: BSTRING, dir: in",
+                 r"IMini\.yaml:14:36: unknown type BSTRING of parameter bstrText", id="unknown-type"),
+    pytest.param("interfaces/IMini.yaml", "dispid: 2", "dispid: 1",
+                 r"IMini\.yaml:20:17: dispid 1 of IMini\.Name is already used by IMini\.Ping", id="duplicate-dispid"),
+    pytest.param("interfaces/IMini.yaml", "accessors: [get]", "accessors: [get, put]",
+                 r"IMini\.yaml:23:20: a read-only property has the accessors get, not get, put", id="access-mismatch"),
+    pytest.param("interfaces/IMini.yaml", "source: {pages: [mini.md], origin: both}\n    members",
+                 "source: {pages: [gone.md], origin: both}\n    members",
+                 r"IMini\.yaml:7:22: gone\.md is not an upstream page the spec lists", id="unknown-page"),
+    pytest.param("interfaces/IMini.yaml", "    members:", "    links: [IMini.Pong]\n    members:",
+                 r"IMini\.yaml:8:13: link to IMini\.Pong, which the spec does not have", id="unknown-link"),
+    pytest.param("interfaces/IMini.yaml", "{11111111-0000-0000-0000-000000000002}",
+                 "{11111111-0000-0000-0000-000000000001}",
+                 r"IMini\.yaml:3:10: iid \{11111111-0000-0000-0000-000000000001\} is already the GUID of MiniLib",
+                 id="duplicate-guid"),
+    pytest.param("interfaces/IMini.yaml", "  - {name: bstrText",
+                 "  - {name: bstrText, type: LONG, dir: in}\n          - {name: bstrText",
+                 r"IMini\.yaml:15:20: parameter bstrText appears twice in IMini\.Ping", id="duplicate-param"),
+    pytest.param("interfaces/IMini.yaml", "dir: in,", "dir: inout,",
+                 r"IMini\.yaml:14:47: interfaces\.IMini\.members\[0\]\.params\[0\]\.dir: 'inout' is not one of",
+                 id="bad-direction"),
+])
+def test_bad_input_is_located(tmp_path, file, old, new, expected):
+    found = problems_of(broken(tmp_path, file, old, new))
+    assert any(re.search(expected, p) for p in found), found
+
+
+@pytest.mark.parametrize("content, expected", [
+    pytest.param(b"", r"x\.yaml:1:1: the file is empty", id="empty"),
+    pytest.param(b"# only a comment\n", r"x\.yaml:1:1: the file is empty", id="comment-only"),
+    pytest.param(b"interfaces: [\n", r"x\.yaml:2:1: invalid YAML", id="unclosed-bracket"),
+    pytest.param(b"pages:\n\tx.md: {title: X}\n", r"x\.yaml:2:1: invalid YAML: .*tabs", id="tab-indent"),
+    pytest.param(b"pages:\n  x.md: {title: \"caf\xe9\"}\n", r"x\.yaml:2:21: the file is not UTF-8: byte 0xe9",
+                 id="not-utf8"),
+    pytest.param(b"a: 1\n---\nb: 2\n", r"x\.yaml:2:1: invalid YAML: .*single document", id="two-documents"),
+    pytest.param(b"- just\n- a list\n", r"x\.yaml:1:1: \[.*\] is not of type 'object'", id="top-level-list"),
+    pytest.param(b"colours: {}\n", r"x\.yaml:1:1: unknown key 'colours'", id="unknown-section"),
+    pytest.param(b"pages: {}\nextra: &a [1]\n", r"x\.yaml:2:1: unknown key 'extra'", id="unknown-section-2"),
+    pytest.param(b"pages:\n  x.md: {title: X}\n  <<: {y.md: {title: Y}}\n", r"x\.yaml:3:3: merge keys", id="merge-key"),
+    pytest.param(b"pages: !!python/object:os.system {}\n", r"x\.yaml:1:8: cannot read this value", id="unsafe-tag"),
+])
+def test_unreadable_files_are_located(tmp_path, content, expected):
+    root = write_spec(tmp_path / "spec", {**MINI_SPEC, "x.yaml": content})
+    found = problems_of(root)
+    assert any(re.search(expected, p) for p in found), found
+
+
+def test_alias_bomb_is_stopped(tmp_path):
+    lines = ["a0: &a0 [x, x, x, x, x, x, x, x, x, x]"]
+    lines += [f"a{i}: &a{i} [" + ", ".join([f"*a{i - 1}"] * 10) + "]" for i in range(1, 9)]
+    root = write_spec(tmp_path / "spec", {**MINI_SPEC, "bomb.yaml": "\n".join(lines) + "\n"})
+    found = problems_of(root)
+    assert any(re.search(r"bomb\.yaml:\d+:\d+: the document expands to more than", p) for p in found), found
+
+
+def test_recursive_alias_is_stopped(tmp_path):
+    root = write_spec(tmp_path / "spec", {**MINI_SPEC, "loop.yaml": "a: &a [*a]\n"})
+    found = problems_of(root)
+    assert any("loop.yaml:1:" in p for p in found), found
+
+
+def test_item_defined_in_two_files(tmp_path):
+    root = write_spec(tmp_path / "spec", {**MINI_SPEC, "again.yaml": MINI_SPEC["interfaces/IMini.yaml"]})
+    found = problems_of(root)
+    assert any(re.search(r"IMini\.yaml:2:3: interfaces: IMini is defined twice \(also at .*again\.yaml:2:3\)", p)
+               for p in found), found
+
+
+def test_every_problem_is_reported_at_once(tmp_path):
+    root = write_spec(tmp_path / "spec", {**MINI_SPEC, "a.yaml": b"", "b.yaml": b"x: [\n"})
+    found = problems_of(root)
+    assert any("a.yaml:1:1" in p for p in found) and any("b.yaml:" in p for p in found), found
+
+
+def test_requirement_and_erratum_references(tmp_path):
+    extra = """\
+requirements:
+  mini.ping.short:
+    statement: Ping refuses long text.
+    level: must
+    applies_to: [IMini.Pong]
+    codes: [E_NOPE]
+    events: [IMini.Ping]
+    erratum: nothing-here
+    source: {origin: pages}
+errata:
+  ping-name:
+    title: Name of Ping
+    kind: within-page
+    subjects: [IMini.Ping]
+    readings:
+      - {id: one, says: It is Ping., sources: [mini.md]}
+      - {id: two, says: It is Pong., sources: [other.md]}
+    adopted: three
+    rationale: Because.
+"""
+    found = problems_of(write_spec(tmp_path / "spec", {**MINI_SPEC, "more.yaml": extra}))
+    for expected in (r"more\.yaml:5:18: requirement mini\.ping\.short applies to IMini\.Pong",
+                     r"more\.yaml:6:13: code E_NOPE is not in the HRESULT table",
+                     r"more\.yaml:7:14: IMini\.Ping is not an event",
+                     r"more\.yaml:8:14: erratum nothing-here does not exist",
+                     r"more\.yaml:9:13: requirement mini\.ping\.short cites no upstream page",
+                     r"more\.yaml:17:48: other\.md is not an upstream page",
+                     r"more\.yaml:18:14: the adopted reading three is not one of one, two"):
+        assert any(re.search(expected, p) for p in found), (expected, found)
+
+
+def test_missing_folder_and_empty_folder(tmp_path):
+    assert problems_of(tmp_path / "nowhere") == [f"{tmp_path / 'nowhere'}: no such folder"]
+    (tmp_path / "empty").mkdir()
+    assert problems_of(tmp_path / "empty") == [f"{tmp_path / 'empty'}: the folder holds no .yaml spec files"]
+
+
+def test_no_library_section(tmp_path):
+    files = {k: v for k, v in MINI_SPEC.items()}
+    files["library.yaml"] = files["library.yaml"].split("pages:")[0].replace("library:", "unused:")
+    found = problems_of(write_spec(tmp_path / "spec", {"interfaces/IMini.yaml": files["interfaces/IMini.yaml"]}))
+    assert any("no file has a library section" in p for p in found), found
+
+
+def test_command_line_reports_without_traceback(tmp_path):
+    root = broken(tmp_path, "interfaces/IMini.yaml", "dispid: 2", "dispid: 1")
+    (root / "y.yaml").write_bytes(b"\xff\xfe")
+    run = subprocess.run([sys.executable, "-m", "msgrspec", "validate", str(root)], capture_output=True, text=True)
+    assert run.returncode == 1
+    assert "Traceback" not in run.stderr
+    assert re.search(r"y\.yaml:1:1: the file is not UTF-8: byte 0xff", run.stderr), run.stderr
+    assert run.stderr.strip().endswith("1 problem found"), run.stderr
