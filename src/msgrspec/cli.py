@@ -70,3 +70,52 @@ def idl(spec_dir: Path | None, output: Path | None) -> None:
         output.write_text(text, encoding="utf-8")
     except OSError as exc:
         raise click.FileError(str(output), exc.strerror) from None
+
+
+@main.command(context_settings={"ignore_unknown_options": True, "allow_interspersed_args": False})
+@click.option("--adapter", default="reference", show_default=True,
+              help="The implementation to test: an installed adapter name or module:attribute.")
+@click.option("--spec-dir", type=click.Path(file_okay=False, path_type=Path), help="Test against this spec folder.")
+@click.option("--report", type=click.Path(dir_okay=False, path_type=Path), help="Write the JSON report here.")
+@click.option("--expected-failures", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="YAML file of assertion ids (with reasons) known to fail.")
+@click.option("--interface", "interfaces", multiple=True, help="Only assertions about this item (repeatable).")
+@click.option("--requirement", "requirements", multiple=True, help="Only assertions of this requirement (repeatable).")
+@click.option("--timeout", type=float, default=30.0, show_default=True, help="Seconds one test may take.")
+@click.argument("pytest_args", nargs=-1, type=click.UNPROCESSED)
+def test(adapter: str, spec_dir: Path | None, report: Path | None, expected_failures: Path | None,
+         interfaces: tuple[str, ...], requirements: tuple[str, ...], timeout: float,
+         pytest_args: tuple[str, ...]) -> None:
+    """Run the conformance suite against an implementation; PYTEST_ARGS go to pytest (-x, -n 2, --junitxml ...)."""
+    import os
+
+    import pytest
+
+    from .resources import conformance_dir
+
+    suite = conformance_dir()
+    args = [str(suite), "--rootdir", str(suite), "-p", "no:cacheprovider", "--msgrspec-adapter", adapter,
+            "--msgrspec-timeout", str(timeout)]
+    if os.environ.get("PYTEST_DISABLE_PLUGIN_AUTOLOAD"):
+        args += ["-p", "msgrspec.plugin"]
+    for flag, value in (("--msgrspec-spec", spec_dir), ("--msgrspec-report", report),
+                        ("--msgrspec-expected-failures", expected_failures)):
+        if value is not None:
+            args += [flag, str(value)]
+    for name in interfaces:
+        args += ["--msgrspec-interface", name]
+    for rid in requirements:
+        args += ["--msgrspec-requirement", rid]
+    sys.exit(int(pytest.main(args + list(pytest_args))))
+
+
+@main.command()
+def adapters() -> None:
+    """List the adapters installed in this environment."""
+    from .adapter import installed_adapters
+
+    found = installed_adapters()
+    if not found:
+        click.echo("no adapters installed")
+    for name, target in sorted(found.items()):
+        click.echo(f"{name}\t{target}")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from .model import Dispinterface, Enum, Interface, Method, Param, Property, Spec
+from .model import Dispinterface, Enum, Event, Interface, Method, Param, Property, Spec
 
 _IDL_FLAGS = ("dual", "oleautomation", "hidden", "nonextensible")
 
@@ -55,6 +55,24 @@ def _property(member: Property, dispatch: bool) -> list[str]:
     return lines
 
 
+def _event(event: Event) -> str:
+    params = ", ".join(_declarator(p) for p in event.params)
+    return f"[id({event.dispid})] void {event.name}({params});"
+
+
+def member_idl(member: Method | Property | Event, dispatch: bool = True) -> str:
+    """The IDL declaration of one member as `generate_idl` writes it, without indentation.
+
+    A property gives one line per accessor, in vtable order. `dispatch` says whether the
+    interface derives from IDispatch (only then do methods and properties carry `id(...)`);
+    events always do.
+    """
+    if isinstance(member, Event):
+        return _event(member)
+    lines = [_method(member, dispatch)] if isinstance(member, Method) else _property(member, dispatch)
+    return "\n".join(line.strip() for line in lines)
+
+
 def _interface(interface: Interface) -> list[str]:
     attrs = ["object", f"uuid({_uuid(interface.iid)})"]
     attrs += [flag for flag in _IDL_FLAGS if flag in interface.flags]
@@ -71,10 +89,7 @@ def _interface(interface: Interface) -> list[str]:
 
 
 def _dispinterface(dispinterface: Dispinterface) -> list[str]:
-    body = []
-    for event in dispinterface.events:
-        params = ", ".join(_declarator(p) for p in event.params)
-        body.append(f"        [id({event.dispid})] void {event.name}({params});")
+    body = [f"        {_event(event)}" for event in dispinterface.events]
     return ["    [", f"        uuid({_uuid(dispinterface.diid)}),",
             f"        helpstring({_string(dispinterface.summary.split('. ')[0].rstrip('.'))})", "    ]",
             f"    dispinterface {dispinterface.name}", "    {", "    properties:", "    methods:", *body, "    };", ""]

@@ -1,0 +1,209 @@
+"""Structure, generated from the spec: coclasses, QueryInterface, signatures, property access, parameter limits.
+
+Every test here is parametrized by the plugin with cases from msgrspec.cases;
+the case id (built from spec keys) is the assertion id.
+"""
+from __future__ import annotations
+
+import pytest
+
+from msgrspec.adapter import ObjRef
+from msgrspec.model import Method, Property
+from msgrspec.suite import (
+    APP_NAME, APP_PATH, APP_URL, Invitation, assert_hr, assert_ok, hex_hr, new_guid, register_app, unlocked,
+)
+
+
+def code(spec, name: str) -> int:
+    return spec.hresults[name].value
+
+
+def test_coclass(coclass_case, local, spec):
+    coclass = coclass_case.data["coclass"]
+    for key in (coclass.name, coclass.clsid):
+        created = local.create(key)
+        if coclass.creatable:
+            assert_ok(created, f"create {key}")
+            assert isinstance(created.value, ObjRef), f"create {key} gave {created.value!r}, not an object"
+            assert created.value.interface == coclass.default_interface, \
+                f"create {key} gave {created.value.interface}, not the default interface {coclass.default_interface}"
+        else:
+            assert_hr(created, code(spec, "REGDB_E_CLASSNOTREG"), f"create {key} ({coclass.name} is not creatable)")
+
+
+def test_query_interface(query_interface_case, local, spec):
+    data = query_interface_case.data
+    created = local.create(data["coclass"].name)
+    assert_ok(created, f"create {data['coclass'].name}")
+    iid = spec.interfaces[data["interface"]].iid
+    for key in (data["interface"], iid):
+        answer = local.query_interface(created.value, key)
+        if data["expect"]:
+            assert_ok(answer, f"QueryInterface({key})")
+            assert isinstance(answer.value, ObjRef) and answer.value.interface == data["interface"], answer.value
+        else:
+            assert_hr(answer, code(spec, "E_NOINTERFACE"), f"QueryInterface({key}) on {data['coclass'].name}")
+
+
+def _described(local, name: str) -> dict:
+    described = local.type_info(name)
+    assert_ok(described, f"type_info({name})")
+    assert isinstance(described.value, dict), f"type_info({name}) gave {type(described.value).__name__}"
+    return described.value
+
+
+def _params(params) -> list[tuple[str, str, str]]:
+    return [(p.name, p.type, p.dir) for p in params]
+
+
+def _their_params(entry: dict) -> list[tuple[str, str, str]]:
+    return [(p.get("name"), p.get("type"), p.get("dir")) for p in entry.get("params", [])]
+
+
+def test_signature(signature_case, local, spec):
+    data = signature_case.data
+    if signature_case.kind == "enum":
+        enum = data["enum"]
+        values = _described(local, enum.name).get("values", {})
+        assert values == {v.name: v.value for v in enum.values}, f"{enum.name} values differ"
+        return
+    owner, member = data["owner"], data["member"]
+    described = _described(local, owner)
+    guid = spec.interfaces[owner].iid if owner in spec.interfaces else spec.dispinterfaces[owner].diid
+    assert str(described.get("guid", "")).upper() == guid, f"{owner} has GUID {described.get('guid')}, not {guid}"
+    entries = described.get("members", [])
+    mine = [(i, e) for i, e in enumerate(entries) if e.get("name") == member.name]
+    assert mine, f"{owner} does not describe {member.name}"
+    if owner in spec.dispinterfaces:
+        (_, entry), = mine
+        assert entry.get("dispid") == member.dispid, f"{member.qualname} has DISPID {entry.get('dispid')}"
+        assert _their_params(entry) == _params(member.params), f"{member.qualname} parameters differ"
+        return
+    interface = spec.interfaces[owner]
+    base = len([s for s in interface.vtable if s.accessor == "base"])
+    expected_slots = [(s.index - base, s.accessor) for s in interface.vtable if s.name == member.name]
+    assert [(i, e.get("kind")) for i, e in mine] == expected_slots, \
+        f"{member.qualname}: vtable entries {[(i, e.get('kind')) for i, e in mine]}, expected {expected_slots}"
+    for _, entry in mine:
+        assert entry.get("dispid") == member.dispid, f"{member.qualname} has DISPID {entry.get('dispid')}"
+        if isinstance(member, Method):
+            assert _their_params(entry) == _params(member.params), f"{member.qualname} parameters differ"
+        elif entry["kind"] == "propget":
+            assert _their_params(entry)[-1][1:] == (member.type + "*", "out,retval"), f"{member.qualname} get"
+        else:
+            assert _their_params(entry)[-1][1:] == (member.type, "in"), f"{member.qualname} put"
+
+
+def object_for(local, interface: str, profile) -> ObjRef:
+    """An object offering `interface`, in the state where its properties can be read."""
+    manager = unlocked(local, "MsgrSessionManager", profile)
+    if interface == "IMsgrSessionManager":
+        return manager
+    if interface == "IMsgrSession":
+        created = local.call(manager, "CreateSession")
+        assert_ok(created, "CreateSession")
+        return created.value
+    if interface == "IMsgrLock":
+        found = local.query_interface(manager, "IMsgrLock")
+        assert_ok(found, "QueryInterface(IMsgrLock)")
+        return found.value
+    private = unlocked(local, "MessengerPriv", profile)
+    return private if interface == "IMessengerPrivate" else pytest.fail(f"no object offers {interface}")
+
+
+def _sample(prop: Property):
+    return {"BSTR": "msgrspec", "LONG": 0, "VARIANT_BOOL": False}.get(prop.type, None)
+
+
+def test_access(access_case, local, spec, profile):
+    prop: Property = access_case.data["property"]
+    obj = object_for(local, access_case.data["interface"].name, profile)
+    missing, not_impl = code(spec, "DISP_E_MEMBERNOTFOUND"), code(spec, "E_NOTIMPL")
+    got = local.get(obj, prop.name)
+    put = local.put(obj, prop.name, _sample(prop))
+    if prop.access == "not-implemented":
+        assert_hr(got, not_impl if "get" in prop.accessors_declared else missing, f"get {prop.qualname}")
+        assert_hr(put, not_impl if "put" in prop.accessors_declared else missing, f"put {prop.qualname}")
+        return
+    if prop.readable:
+        assert got.hr not in (missing, not_impl), f"get {prop.qualname} answered {hex_hr(got.hr)}: it is readable"
+    else:
+        assert_hr(got, missing, f"get {prop.qualname} ({prop.access})")
+    if prop.writable:
+        assert put.hr not in (missing, not_impl), f"put {prop.qualname} answered {hex_hr(put.hr)}: it is writable"
+    else:
+        assert_hr(put, missing, f"put {prop.qualname} ({prop.access})")
+
+
+# -- parameter limits ---------------------------------------------------------------------------
+
+def _probe_value(case) -> object:
+    """The value that sits exactly at the limit, or breaks the constraint."""
+    data = case.data
+    constraint, param = data["constraint"], data["param"]
+    siblings = param.constraints if param is not None else data["member"].constraints
+    is_guid = any(c.kind == "format" and c.value == "guid" for c in siblings)
+    if constraint.kind == "equals":
+        return constraint.value + 1 if isinstance(constraint.value, int) else f"{constraint.value}x"
+    if constraint.kind == "format":
+        return new_guid().strip("{}")  # a GUID without its braces is not in registry form
+    limit = constraint.value if constraint.kind == "max_length" else constraint.value // 2  # BSTR: 2 bytes a char
+    if data["probe"] == "at-limit":
+        return new_guid() if is_guid else "x" * limit
+    return ("{" + "0" * (limit + 1 - 2) + "}") if is_guid else "x" * (limit + 1)
+
+
+def _call_with(local, obj, member: Method, args: dict, probe_param: str, value) -> object:
+    ordered = [value if name == probe_param else args[name] for name in args]
+    return local.call(obj, member.name, *ordered)
+
+
+def _attempt(case, local, peer_of, profile):
+    """Make the probing call in a state where nothing but the probed value could be wrong; its Outcome."""
+    data = case.data
+    member, param = data["member"], data["param"]
+    value = _probe_value(case)
+    qualname = member.qualname
+    if qualname.startswith("IMsgrSessionManager."):
+        manager = unlocked(local, "MsgrSessionManager", profile)
+        args = {"bstrAppGUID": new_guid(), "bstrAppName": APP_NAME, "bstrAppURL": APP_URL, "bstrPath": APP_PATH,
+                "ulFlags": 0}
+        if member.name == "UnRegisterApplication":
+            args = {"bstrAppGUID": register_app(local, manager)}
+        return _call_with(local, manager, member, args, param.name, value)
+    if qualname == "IMsgrSession.Application":
+        manager = unlocked(local, "MsgrSessionManager", profile)
+        guid = register_app(local, manager)
+        session = local.call(manager, "CreateSession").value
+        return local.put(session, "Application", guid if data["probe"] == "at-limit" else value)
+    if qualname == "IMsgrSession.LocalAddress":
+        session = local.call(unlocked(local, "MsgrSessionManager", profile), "CreateSession").value
+        return local.put(session, "LocalAddress", value)
+    invitation = Invitation(local, peer_of(), profile)
+    if member.name == "Invite":
+        return invitation.send(value)
+    if member.name == "Cancel":
+        assert_ok(invitation.send(), "Invite")
+        return local.call(invitation.inviter_session, "Cancel", 0, value)
+    if member.name in ("Accept", "Decline"):
+        invitation.sent()
+        return invitation.recipient.call(invitation.recipient_session, member.name, value)
+    if member.name == "SendContextData":
+        invitation.accepted()
+        return local.call(invitation.inviter_session, "SendContextData", value)
+    pytest.fail(f"the suite has no way to probe {qualname}: add a scenario for it")
+
+
+def test_constraint(constraint_case, local, spec, profile, request):
+    constraint = constraint_case.data["constraint"]
+    outcome = _attempt(constraint_case, local, lambda: request.getfixturevalue("peer"), profile)
+    where = constraint_case.id
+    if constraint_case.data["probe"] == "at-limit":
+        if constraint.error:
+            assert outcome.hr != code(spec, constraint.error), \
+                f"{where}: a value at the limit ({constraint.value}) was refused with {constraint.error}"
+        else:
+            assert_ok(outcome, f"{where}: a value at the limit ({constraint.value})")
+    else:
+        assert_hr(outcome, code(spec, constraint.error), f"{where}: a value breaking {constraint.kind} "
+                  f"{constraint.value}")

@@ -1,0 +1,161 @@
+"""Helpers the conformance tests share: unlocking objects, waiting for events, making arguments.
+
+They speak only through a (guarded) Party, so they work for any adapter.
+"""
+from __future__ import annotations
+
+import hashlib
+import time
+import uuid
+from collections.abc import Callable
+
+from .adapter import EventRecord, ObjRef, Outcome, Profile
+from .guard import GuardedParty
+
+#: how long to wait for an event an implementation fires asynchronously
+EVENT_WAIT = 5.0
+
+
+def hex_hr(hr: int) -> str:
+    return f"0x{hr & 0xFFFFFFFF:08X}"
+
+
+def assert_hr(outcome: Outcome, expected: int, what: str) -> None:
+    """Fail with both codes in hex (and their names when the spec has them) unless outcome.hr == expected."""
+    assert outcome.hr & 0xFFFFFFFF == expected & 0xFFFFFFFF, \
+        f"{what}: expected {hex_hr(expected)}, got {hex_hr(outcome.hr)}"
+
+
+def assert_ok(outcome: Outcome, what: str) -> None:
+    assert outcome.ok, f"{what}: expected success, got {hex_hr(outcome.hr)}"
+
+
+def assert_failed(outcome: Outcome, what: str) -> None:
+    assert not outcome.ok, f"{what}: expected a failure HRESULT, got {hex_hr(outcome.hr)}"
+
+
+def new_guid() -> str:
+    """A fresh application GUID in the registry form the pages ask for: braces, upper case."""
+    return "{" + str(uuid.uuid4()).upper() + "}"
+
+
+def lock_response(challenge: str, key: str) -> str:
+    """The response to a lock challenge: MD5 of the challenge followed by the key, 32 lower-case hex digits."""
+    return hashlib.md5((challenge + key).encode("utf-8")).hexdigest()
+
+
+def wait_for(party: GuardedParty, predicate: Callable[[EventRecord], bool], what: str,
+             timeout: float = EVENT_WAIT, seen: list[EventRecord] | None = None) -> EventRecord:
+    """The first event (from `seen`, then as they arrive) that satisfies predicate; fail after timeout."""
+    pending = seen if seen is not None else []
+    deadline = time.monotonic() + timeout
+    while True:
+        for event in list(pending):
+            if predicate(event):
+                pending.remove(event)
+                return event
+        pending.extend(party.events())
+        if any(predicate(e) for e in pending):
+            continue
+        if time.monotonic() >= deadline:
+            names = ", ".join(f"{e.dispinterface}.{e.name}{e.args}" for e in pending) or "none"
+            raise AssertionError(f"{what}: the event did not arrive within {timeout:g} s (events seen: {names})")
+        time.sleep(0.01)
+
+
+def named(dispinterface: str, name: str) -> Callable[[EventRecord], bool]:
+    return lambda e: e.dispinterface == dispinterface and e.name == name
+
+
+def event_interface_of(coclass_name: str) -> str:
+    return {"MsgrSessionManager": "DMsgrSessionManagerEvents", "MessengerPriv": "DMessengerPrivateEvents",
+            "MsgrSession": "DMsgrSessionEvents"}[coclass_name]
+
+
+def unlock(party: GuardedParty, obj: ObjRef, coclass_name: str, profile: Profile, cookie: int = 4242) -> None:
+    """Run the lock-and-key exchange on obj (an object of coclass_name) when the implementation enforces it."""
+    if "lock-enforced" not in profile.features:
+        return
+    assert profile.lock_id and profile.lock_key, "the profile enforces the lock but gives no test ID/key pair"
+    events = event_interface_of(coclass_name)
+    connection = party.connect(obj, events)
+    assert_ok(connection, f"connect {events}")
+    lock = party.query_interface(obj, "IMsgrLock")
+    assert_ok(lock, "QueryInterface(IMsgrLock)")
+    assert_ok(party.call(lock.value, "RequestChallenge", cookie), "RequestChallenge")
+    challenge = wait_for(party, named(events, "OnLockChallenge"), "OnLockChallenge after RequestChallenge")
+    assert challenge.args[0] == cookie, f"OnLockChallenge carried cookie {challenge.args[0]}, not {cookie}"
+    assert_ok(party.call(lock.value, "SendResponse", profile.lock_id, lock_response(challenge.args[1],
+                                                                                     profile.lock_key), cookie),
+              "SendResponse")
+    result = wait_for(party, named(events, "OnLockResult"), "OnLockResult after SendResponse")
+    assert result.args == (cookie, True), f"OnLockResult{result.args}: the test ID/key pair was refused"
+    party.disconnect(obj, connection.value)
+
+
+def unlocked(party: GuardedParty, coclass_name: str, profile: Profile) -> ObjRef:
+    """A new object of coclass_name, unlocked where the lock is enforced."""
+    created = party.create(coclass_name)
+    assert_ok(created, f"create {coclass_name}")
+    unlock(party, created.value, coclass_name, profile)
+    return created.value
+
+
+APP_NAME = "msgrspec probe"
+APP_URL = "http://example.invalid/msgrspec-probe"
+APP_PATH = "C:\\Program Files\\msgrspec\\probe.exe"
+
+
+def register_app(party: GuardedParty, manager: ObjRef) -> str:
+    """Register a fresh application on an unlocked session manager; its GUID."""
+    guid = new_guid()
+    assert_ok(party.call(manager, "RegisterApplication", guid, APP_NAME, APP_URL, APP_PATH, 0), "RegisterApplication")
+    return guid
+
+
+class Invitation:
+    """Two parties with an invitation under way: the inviter's and the recipient's session objects.
+
+    `sent()` stops after Invite, with the recipient's session taken from OnInvitation;
+    `accepted()` goes on until both sides are connected.
+    """
+
+    def __init__(self, inviter: GuardedParty, recipient: GuardedParty, profile: Profile):
+        self.inviter, self.recipient, self.profile = inviter, recipient, profile
+        self.inviter_manager = unlocked(inviter, "MsgrSessionManager", profile)
+        self.recipient_manager = unlocked(recipient, "MsgrSessionManager", profile)
+        self.app_guid = register_app(inviter, self.inviter_manager)
+        recipient.call(self.recipient_manager, "RegisterApplication", self.app_guid, APP_NAME, APP_URL, APP_PATH, 0)
+        self.recipient_sink = recipient.connect(self.recipient_manager, "DMsgrSessionManagerEvents")
+        assert_ok(self.recipient_sink, "connect DMsgrSessionManagerEvents on the recipient")
+        created = inviter.call(self.inviter_manager, "CreateSession")
+        assert_ok(created, "CreateSession")
+        self.inviter_session: ObjRef = created.value
+        self.inviter_sink = inviter.connect(self.inviter_session, "DMsgrSessionEvents")
+        assert_ok(self.inviter_sink, "connect DMsgrSessionEvents on the inviter's session")
+        assert_ok(inviter.put(self.inviter_session, "Application", self.app_guid), "put Application")
+        self.recipient_session: ObjRef | None = None
+
+    def contact(self) -> ObjRef:
+        found = self.inviter.contact(self.recipient.signin)
+        assert_ok(found, f"contact({self.recipient.signin!r})")
+        return found.value
+
+    def send(self, app_data: str = "msgrspec") -> Outcome:
+        return self.inviter.call(self.inviter_session, "Invite", self.contact(), app_data)
+
+    def sent(self, app_data: str = "msgrspec") -> Invitation:
+        assert_ok(self.send(app_data), "Invite")
+        invitation = wait_for(self.recipient, named("DMsgrSessionManagerEvents", "OnInvitation"),
+                              "OnInvitation on the recipient")
+        self.recipient_session = invitation.args[0]
+        assert isinstance(self.recipient_session, ObjRef), "OnInvitation did not carry a session object"
+        sink = self.recipient.connect(self.recipient_session, "DMsgrSessionEvents")
+        assert_ok(sink, "connect DMsgrSessionEvents on the recipient's session")
+        return self
+
+    def accepted(self, app_data: str = "msgrspec") -> Invitation:
+        self.sent()
+        assert_ok(self.recipient.call(self.recipient_session, "Accept", app_data), "Accept")
+        wait_for(self.inviter, named("DMsgrSessionEvents", "OnAccepted"), "OnAccepted on the inviter")
+        return self
