@@ -102,20 +102,26 @@ class Slot:
     accessor: str  # method | propget | propput | base
 
 
-@attrs.frozen
-class Method:
-    interface: str
-    name: str
-    params: tuple[Param, ...]
+@attrs.frozen(kw_only=True)
+class Documented:
+    """What every documented item of the library carries: its words, its source, its support row."""
+
     summary: str
     source: Source
     support: Support
-    dispid: int | None = None
-    returns: tuple[ReturnCode, ...] = ()
     remarks: str | None = None
     links: tuple[str, ...] = ()
     untestable: str | None = None
     loc: Location = _loc()
+
+
+@attrs.frozen(kw_only=True)
+class Method(Documented):
+    interface: str
+    name: str
+    params: tuple[Param, ...]
+    dispid: int | None = None
+    returns: tuple[ReturnCode, ...] = ()
     kind = "method"
 
     @property
@@ -127,26 +133,19 @@ class Method:
         return ("method",)
 
 
-@attrs.frozen
-class Property:
+@attrs.frozen(kw_only=True)
+class Property(Documented):
     interface: str
     name: str
     type: str
     access: str  # read-only | write-only | read-write | not-implemented
     accessors_declared: tuple[str, ...]  # get / put, in vtable order
-    summary: str
-    source: Source
-    support: Support
     dispid: int | None = None
     get_param: str | None = None
     put_param: str | None = None
     index: Param | None = None
     constraints: tuple[Constraint, ...] = ()
     returns: tuple[ReturnCode, ...] = ()
-    remarks: str | None = None
-    links: tuple[str, ...] = ()
-    untestable: str | None = None
-    loc: Location = _loc()
     kind = "property"
 
     @property
@@ -175,22 +174,15 @@ class Property:
 Member = Union[Method, Property]
 
 
-@attrs.frozen
-class Interface:
+@attrs.frozen(kw_only=True)
+class Interface(Documented):
     name: str
     iid: str
     base: str
     flags: tuple[str, ...]
     members: tuple[Member, ...]
-    summary: str
-    source: Source
-    support: Support
     external_library: str | None = None
     external_libid: str | None = None
-    remarks: str | None = None
-    links: tuple[str, ...] = ()
-    untestable: str | None = None
-    loc: Location = _loc()
     kind = "interface"
 
     @property
@@ -217,19 +209,12 @@ class Interface:
         return tuple(slots)
 
 
-@attrs.frozen
-class Event:
+@attrs.frozen(kw_only=True)
+class Event(Documented):
     dispinterface: str
     name: str
     dispid: int
     params: tuple[Param, ...]
-    summary: str
-    source: Source
-    support: Support
-    remarks: str | None = None
-    links: tuple[str, ...] = ()
-    untestable: str | None = None
-    loc: Location = _loc()
     kind = "event"
 
     @property
@@ -237,18 +222,11 @@ class Event:
         return f"{self.dispinterface}.{self.name}"
 
 
-@attrs.frozen
-class Dispinterface:
+@attrs.frozen(kw_only=True)
+class Dispinterface(Documented):
     name: str
     diid: str
     events: tuple[Event, ...]
-    summary: str
-    source: Source
-    support: Support
-    remarks: str | None = None
-    links: tuple[str, ...] = ()
-    untestable: str | None = None
-    loc: Location = _loc()
     kind = "dispinterface"
 
     @property
@@ -278,19 +256,12 @@ class EnumValue:
         return f"{self.enum}.{self.name}"
 
 
-@attrs.frozen
-class Enum:
+@attrs.frozen(kw_only=True)
+class Enum(Documented):
     name: str
     in_typelib: bool
     hresult: bool
     values: tuple[EnumValue, ...]
-    summary: str
-    source: Source
-    support: Support
-    remarks: str | None = None
-    links: tuple[str, ...] = ()
-    untestable: str | None = None
-    loc: Location = _loc()
     kind = "enum"
 
     @property
@@ -317,22 +288,15 @@ class HResult:
         return self.name
 
 
-@attrs.frozen
-class Coclass:
+@attrs.frozen(kw_only=True)
+class Coclass(Documented):
     name: str
     clsid: str
     default_interface: str
     creatable: bool
-    summary: str
-    source: Source
-    support: Support
     event_interface: str | None = None
     other_interfaces: tuple[str, ...] = ()
     helpstring: str | None = None
-    remarks: str | None = None
-    links: tuple[str, ...] = ()
-    untestable: str | None = None
-    loc: Location = _loc()
     kind = "coclass"
 
     @property
