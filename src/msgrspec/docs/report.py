@@ -1,0 +1,91 @@
+"""The conformance report (`msgrspec test --report FILE`) as the documentation reads it."""
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping
+from pathlib import Path
+
+import attrs
+
+#: every status a requirement may have in a report, in the order the pages list them
+STATUSES = ("passed", "failed", "xfail", "xpass", "not-applicable", "untestable", "untested")
+#: the environment variable that names a report when no option does
+REPORT_ENV = "MSGRSPEC_REPORT"
+
+
+class ReportError(ValueError):
+    """The report file cannot be read or is not a msgrspec report."""
+
+
+@attrs.frozen
+class RequirementResult:
+    status: str
+    tests: tuple[str, ...] = ()
+
+
+@attrs.frozen
+class CaseResult:
+    outcome: str
+    requirements: tuple[str, ...] = ()
+    item: str | None = None
+    message: str | None = None
+
+
+@attrs.frozen
+class Report:
+    adapter: str
+    implementation: str
+    spec_sha256: str
+    summary: Mapping[str, int]
+    requirements: Mapping[str, RequirementResult]
+    tests: Mapping[str, CaseResult]
+    origin: str = "<report>"
+
+    def status(self, requirement_id: str) -> str:
+        """The status of one requirement; a requirement the report does not mention is untested."""
+        result = self.requirements.get(requirement_id)
+        return result.status if result else "untested"
+
+
+def _fail(origin: str, message: str):
+    raise ReportError(f"{origin}: {message}")
+
+
+def parse_report(data: Mapping, origin: str = "<report>") -> Report:
+    """Check the shape of a report document and turn it into a Report."""
+    if not isinstance(data, Mapping) or data.get("format") != "msgrspec-report":
+        _fail(origin, 'not a msgrspec conformance report (expected "format": "msgrspec-report")')
+    if data.get("version") != 1:
+        _fail(origin, f"report version {data.get('version')!r} is not supported (this msgrspec reads version 1)")
+    requirements = {}
+    for rid, entry in (data.get("requirements") or {}).items():
+        status = entry.get("status") if isinstance(entry, Mapping) else None
+        if status not in STATUSES:
+            _fail(origin, f"requirement {rid}: unknown status {status!r}")
+        requirements[rid] = RequirementResult(status, tuple(entry.get("tests") or ()))
+    tests = {}
+    for tid, entry in (data.get("tests") or {}).items():
+        if not isinstance(entry, Mapping) or "outcome" not in entry:
+            _fail(origin, f"test {tid}: no outcome")
+        tests[tid] = CaseResult(str(entry["outcome"]), tuple(entry.get("requirements") or ()),
+                                entry.get("item"), entry.get("message"))
+    summary = {str(k): int(v) for k, v in (data.get("summary") or {}).items()}
+    return Report(str(data.get("adapter", "")), str(data.get("implementation", "")),
+                  str(data.get("spec_sha256", "")), summary, requirements, tests, origin)
+
+
+def load_report(report: str | os.PathLike | Mapping | Report | None) -> Report | None:
+    """A Report from a path, a parsed document or a Report; None stays None."""
+    if report is None or isinstance(report, Report):
+        return report
+    if isinstance(report, Mapping):
+        return parse_report(report)
+    path = Path(report)
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ReportError(f"{path}: cannot read the report: {exc.strerror}") from None
+    except ValueError as exc:
+        raise ReportError(f"{path}: not JSON: {exc}") from None
+    return parse_report(data, str(path))
