@@ -148,9 +148,14 @@ def _probe_value(case) -> object:
     if constraint.kind == "format":
         return new_guid().strip("{}")  # a GUID without its braces is not in registry form
     limit = constraint.value if constraint.kind == "max_length" else constraint.value // 2  # BSTR: 2 bytes a char
-    if data["probe"] == "at-limit":
-        return new_guid() if is_guid else "x" * limit
-    return ("{" + "0" * (limit + 1 - 2) + "}") if is_guid else "x" * (limit + 1)
+    if is_guid:
+        return new_guid() if data["probe"] == "at-limit" else "{" + "0" * (limit - 1) + "}"
+    prefix = _SHAPES.get(param.name if param is not None else "", "")
+    return prefix + "x" * (limit - len(prefix) + (0 if data["probe"] == "at-limit" else 1))
+
+
+#: values that keep their meaning when padded to a length: an absolute path stays a path, a URL a URL
+_SHAPES = {"bstrPath": "C:\\", "bstrAppURL": "http://example.invalid/"}
 
 
 def _call_with(local, obj, member: Method, args: dict, probe_param: str, value) -> object:

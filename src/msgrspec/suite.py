@@ -11,6 +11,7 @@ from collections.abc import Callable
 
 from .adapter import EventRecord, ObjRef, Outcome, Profile
 from .guard import GuardedParty
+from .model import Spec
 
 #: how long to wait for an event an implementation fires asynchronously
 EVENT_WAIT = 5.0
@@ -65,6 +66,61 @@ def wait_for(party: GuardedParty, predicate: Callable[[EventRecord], bool], what
 
 def named(dispinterface: str, name: str) -> Callable[[EventRecord], bool]:
     return lambda e: e.dispinterface == dispinterface and e.name == name
+
+
+def events_until(party: GuardedParty, predicate: Callable[[EventRecord], bool], what: str,
+                 timeout: float = EVENT_WAIT) -> list[EventRecord]:
+    """Every event that arrives, in order, until one satisfies predicate; fail after timeout."""
+    found: list[EventRecord] = []
+    deadline = time.monotonic() + timeout
+    while not any(predicate(e) for e in found):
+        if time.monotonic() >= deadline:
+            names = ", ".join(f"{e.dispinterface}.{e.name}{e.args}" for e in found) or "none"
+            raise AssertionError(f"{what}: the event did not arrive within {timeout:g} s (events seen: {names})")
+        fresh = party.events()
+        found.extend(fresh)
+        if not fresh:
+            time.sleep(0.01)
+    return found
+
+
+def wait_until(check: Callable[[], bool], what: str, timeout: float = EVENT_WAIT) -> None:
+    """Poll check until it holds; fail after timeout."""
+    deadline = time.monotonic() + timeout
+    while not check():
+        if time.monotonic() >= deadline:
+            raise AssertionError(f"{what}: not the case within {timeout:g} s")
+        time.sleep(0.01)
+
+
+def settled(party: GuardedParty, quiet: float = 0.2) -> list[EventRecord]:
+    """Every event that arrives until none has come for `quiet` seconds (to show that one did not)."""
+    found: list[EventRecord] = []
+    deadline = time.monotonic() + quiet
+    while time.monotonic() < deadline:
+        fresh = party.events()
+        if fresh:
+            found.extend(fresh)
+            deadline = time.monotonic() + quiet
+        else:
+            time.sleep(0.01)
+    return found
+
+
+class SpecValues:
+    """The spec's HRESULTs and enumeration constants by name: `values.SR_NOT_INVITEE`, `values.SS_READY`."""
+
+    def __init__(self, spec: Spec):
+        self._values = {name: item.value for name, item in spec.hresults.items()}
+        for enum in spec.enums.values():
+            for value in enum.values:
+                self._values.setdefault(value.name, value.value)
+
+    def __getattr__(self, name: str) -> int:
+        try:
+            return self._values[name]
+        except KeyError:
+            raise AttributeError(f"the spec defines no HRESULT or enumeration value {name!r}") from None
 
 
 def event_interface_of(coclass_name: str) -> str:

@@ -1,0 +1,64 @@
+"""Behaviour of MessengerPriv (IMessengerPrivate): adding contacts silently."""
+from __future__ import annotations
+
+import uuid
+
+import pytest
+
+from msgrspec.adapter import ObjRef
+from msgrspec.suite import SpecValues, assert_hr, assert_ok, named, unlocked, wait_for
+
+PRIVATE = "DMessengerPrivateEvents"
+
+
+@pytest.fixture
+def v(spec) -> SpecValues:
+    return SpecValues(spec)
+
+
+@pytest.fixture
+def private(local, profile) -> ObjRef:
+    obj = unlocked(local, "MessengerPriv", profile)
+    assert_ok(local.connect(obj, PRIVATE), f"connect {PRIVATE}")
+    return obj
+
+
+def stranger() -> str:
+    return f"stranger-{uuid.uuid4().hex[:10]}@msgrspec.invalid"
+
+
+def service_id(party) -> str:
+    me = party.contact(party.signin)
+    assert_ok(me, "contact for the signed-in user")
+    found = party.get(me.value, "ServiceId")
+    assert_ok(found, "get ServiceId")
+    return found.value
+
+
+# -- AddContact ---------------------------------------------------------------------------------------
+
+@pytest.mark.requirement("private.add-contact.result-event")
+def test_add_contact_reports_with_on_contact_list_add(local, private, v):
+    """Erratum add-contact-invalid-name: a name that is not a string is refused outright with E_INVALIDARG."""
+    name = stranger()
+    assert_hr(local.call(private, "AddContact", name, service_id(local)), v.S_OK, f"AddContact({name!r})")
+    event = wait_for(local, named(PRIVATE, "OnContactListAdd"), "OnContactListAdd")
+    hr, contact = event.args
+    assert isinstance(hr, int) and not hr & 0x80000000, f"OnContactListAdd reported 0x{hr & 0xFFFFFFFF:08X}"
+    assert isinstance(contact, ObjRef), "OnContactListAdd carried no contact object"
+    assert local.get(contact, "SigninName").value.lower() == name.lower(), "OnContactListAdd names another user"
+    assert_hr(local.call(private, "AddContact", 12345, ""), v.E_INVALIDARG, "AddContact with a number for a name")
+
+
+@pytest.mark.requirement("private.add-contact.null-name")
+def test_add_contact_refuses_a_null_name(local, private, v):
+    assert_hr(local.call(private, "AddContact", None, ""), v.E_POINTER, "AddContact(NULL)")
+
+
+@pytest.mark.requirement("private.add-contact.service-forms")
+def test_add_contact_takes_the_service_id(local, private, v):
+    """Erratum add-contact-service-parameter: the ID as a BSTR (the IDispatch form needs a MessengerService
+    object, which the adapter contract cannot hand out)."""
+    assert_hr(local.call(private, "AddContact", stranger(), service_id(local)), v.S_OK, "AddContact with a service ID")
+    event = wait_for(local, named(PRIVATE, "OnContactListAdd"), "OnContactListAdd")
+    assert not event.args[0] & 0x80000000, "the addition with a service ID failed"

@@ -1,0 +1,188 @@
+"""The reference implementation's application registry: SQLite under concurrency and crashes, and in memory."""
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+
+from msgrspec.adapter import ObjRef
+from msgrspec.reference import ENV_VAR, ReferenceAdapter, SqliteRegistry, codes
+
+APP = ("msgrspec probe", "http://example.invalid/probe", "C:\\Program Files\\msgrspec\\probe.exe", 0)
+
+#: a process registering applications through the reference's API: argv = store, count (0: for ever), tag
+_WORKER = """
+import sys, uuid
+from msgrspec.reference import ReferenceAdapter
+path, count, tag = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+adapter = ReferenceAdapter(registry_path=path, features=frozenset({"registry"}))
+party = adapter.open_world().local
+manager = party.create("MsgrSessionManager").value
+print("ready", flush=True)
+i = 0
+while count == 0 or i < count:
+    guid = "{" + str(uuid.uuid4()).upper() + "}"
+    outcome = party.call(manager, "RegisterApplication", [guid, f"{tag} {i}", "http://example.invalid/",
+                                                           "C:\\\\msgrspec\\\\app.exe", 0])
+    if outcome.hr != 0:
+        print(f"failed 0x{outcome.hr:08X} {party.output()}", flush=True)
+        sys.exit(1)
+    print(guid, flush=True)
+    i += 1
+"""
+
+
+def _worker(path: Path, count: int, tag: str) -> subprocess.Popen:
+    env = {**os.environ}
+    env.pop(ENV_VAR, None)
+    return subprocess.Popen([sys.executable, "-c", _WORKER, str(path), str(count), tag], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, env=env)
+
+
+def _completed(output: str) -> list[str]:
+    """The GUIDs a worker reported as registered: only whole lines (a killed worker may leave half a line)."""
+    lines = output.split("\n")[:-1]  # the text after the last newline is not a complete line
+    return [line for line in lines if line.startswith("{")]
+
+
+def _manager(party) -> ObjRef:
+    created = party.create("MsgrSessionManager")
+    assert created.ok
+    return created.value
+
+
+def _register(party, manager, guid: str) -> int:
+    return party.call(manager, "RegisterApplication", [guid, *APP]).hr
+
+
+def test_concurrent_registrations_from_several_processes_are_all_kept(tmp_path):
+    store = tmp_path / "apps.sqlite"
+    workers = [_worker(store, 50, f"worker {n}") for n in range(4)]
+    registered: list[str] = []
+    for worker in workers:
+        out, err = worker.communicate(timeout=120)
+        assert worker.returncode == 0, f"a worker failed:\n{out}\n{err}"
+        registered += _completed(out)
+    assert len(registered) == 200 and len(set(registered)) == 200
+    registry = SqliteRegistry(store)
+    try:
+        stored = {app.guid for app in registry.applications("local")}
+        assert registry.integrity() == "ok"
+    finally:
+        registry.close()
+    assert stored == set(registered), f"{len(set(registered) - stored)} registrations were lost"
+
+
+def test_concurrent_registrations_of_one_guid_succeed_once(tmp_path):
+    store = tmp_path / "apps.sqlite"
+    guids = ["{" + str(uuid.uuid4()).upper() + "}" for _ in range(20)]
+    script = """
+import sys
+from msgrspec.reference import ReferenceAdapter
+adapter = ReferenceAdapter(registry_path=sys.argv[1], features=frozenset({"registry"}))
+party = adapter.open_world().local
+manager = party.create("MsgrSessionManager").value
+for guid in sys.argv[2:]:
+    print(guid, party.call(manager, "RegisterApplication",
+                           [guid, "app", "http://example.invalid/", "C:\\\\app.exe", 0]).hr, flush=True)
+"""
+    workers = [subprocess.Popen([sys.executable, "-c", script, str(store), *guids], stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True) for _ in range(4)]
+    winners: dict[str, int] = {guid: 0 for guid in guids}
+    for worker in workers:
+        out, err = worker.communicate(timeout=120)
+        assert worker.returncode == 0, err
+        for line in out.splitlines():
+            guid, hr = line.split()
+            assert int(hr) in (codes.S_OK, codes.SR_APP_ALREADY_REGISTERED), line
+            winners[guid] += int(hr) == codes.S_OK
+    assert set(winners.values()) == {1}, f"a GUID was registered more or less than once: {winners}"
+
+
+def test_a_process_killed_while_writing_leaves_the_store_readable(tmp_path):
+    store = tmp_path / "apps.sqlite"
+    worker = _worker(store, 0, "doomed")
+    assert worker.stdout is not None
+    assert worker.stdout.readline().strip() == "ready", worker.stderr.read() if worker.stderr else ""
+    reported: list[str] = []
+    while len(reported) < 40:  # let it get well into its loop of writes, then kill it in the middle of one
+        line = worker.stdout.readline()
+        assert line.startswith("{"), f"the worker stopped: {line!r} {worker.stderr.read() if worker.stderr else ''}"
+        reported.append(line.strip())
+    os.kill(worker.pid, signal.SIGKILL)
+    rest, _ = worker.communicate(timeout=30)
+    assert worker.returncode == -signal.SIGKILL
+    reported += _completed(rest)
+    registry = SqliteRegistry(store)
+    try:
+        assert registry.integrity() == "ok", "the store is damaged"
+        stored = {app.guid for app in registry.applications("local")}
+    finally:
+        registry.close()
+    missing = [guid for guid in reported if guid not in stored]
+    assert not missing, f"{len(missing)} registrations reported complete are missing, e.g. {missing[:3]}"
+    assert len(stored) - len(reported) <= 1, "more registrations stored than the worker can have made"
+    # the store takes new registrations as before
+    adapter = ReferenceAdapter(registry_path=store, features=frozenset({"registry"}))
+    try:
+        party = adapter.open_world().local
+        assert _register(party, _manager(party), "{" + str(uuid.uuid4()).upper() + "}") == codes.S_OK
+    finally:
+        adapter.close()
+
+
+def test_in_memory_registry_is_private_to_a_world(monkeypatch):
+    monkeypatch.delenv(ENV_VAR, raising=False)
+    adapter = ReferenceAdapter(features=frozenset({"registry"}))
+    assert adapter.registry_path is None
+    first, second = adapter.open_world(), adapter.open_world()
+    guid = "{" + str(uuid.uuid4()).upper() + "}"
+    manager = _manager(first.local)
+    assert _register(first.local, manager, guid) == codes.S_OK
+    assert _register(first.local, manager, guid) == codes.SR_APP_ALREADY_REGISTERED
+    assert _register(second.local, _manager(second.local), guid) == codes.S_OK, "a world saw another world's registry"
+    assert first.local.call(manager, "UnRegisterApplication", [guid]).hr == codes.S_OK
+    assert first.local.call(manager, "UnRegisterApplication", [guid]).hr == codes.SR_APP_NOT_REGISTERED
+
+
+def test_each_party_has_its_own_machine(monkeypatch):
+    monkeypatch.delenv(ENV_VAR, raising=False)
+    world = ReferenceAdapter(features=frozenset({"peer", "registry"})).open_world()
+    guid = "{" + str(uuid.uuid4()).upper() + "}"
+    assert world.peer is not None
+    assert _register(world.local, _manager(world.local), guid) == codes.S_OK
+    assert _register(world.peer, _manager(world.peer), guid) == codes.S_OK, "the two parties share one registry"
+
+
+def test_environment_variable_selects_an_sqlite_store(tmp_path, monkeypatch):
+    store = tmp_path / "from-env.sqlite"
+    monkeypatch.setenv(ENV_VAR, str(store))
+    adapter = ReferenceAdapter(features=frozenset({"registry"}))
+    try:
+        assert adapter.registry_path == str(store)
+        guid = "{" + str(uuid.uuid4()).upper() + "}"
+        world = adapter.open_world()
+        assert _register(world.local, _manager(world.local), guid) == codes.S_OK
+        other = adapter.open_world()  # worlds share the store: it is machine state
+        assert _register(other.local, _manager(other.local), guid) == codes.SR_APP_ALREADY_REGISTERED
+    finally:
+        adapter.close()
+    registry = SqliteRegistry(store)
+    try:
+        assert guid in {app.guid for app in registry.applications("local")}
+    finally:
+        registry.close()
+
+
+def test_an_unusable_store_gives_regdb_e_writeregdb(tmp_path):
+    store = tmp_path / "apps.sqlite"
+    store.mkdir()  # a folder where the file should be: SQLite cannot open it
+    adapter = ReferenceAdapter(registry_path=store, features=frozenset({"registry"}))
+    party = adapter.open_world().local
+    guid = "{" + str(uuid.uuid4()).upper() + "}"
+    outcome = party.call(_manager(party), "RegisterApplication", [guid, *APP])
+    assert outcome.hr == codes.REGDB_E_WRITEREGDB
+    assert "apps.sqlite" in party.output(), "the failure was not logged"
