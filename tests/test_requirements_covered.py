@@ -118,3 +118,10 @@ def test_a_misspelt_requirement_id_is_reported():
     requirements = load_spec().requirements
     assert unknown(requirements, {"conformance/test_x.py::test_y": ["session.invite.sendz"]}) == \
         {"conformance/test_x.py::test_y": ["session.invite.sendz"]}
+
+
+def test_no_untestable_requirement_is_tested(collected):
+    """A requirement marked untestable that a test checks is a contradiction in the spec."""
+    named = {rid for ids in collected.values() for rid in ids}
+    both = sorted(rid for rid, req in load_spec().requirements.items() if req.untestable and rid in named)
+    assert not both, f"marked untestable, yet tested: {both}"

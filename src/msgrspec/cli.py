@@ -72,7 +72,7 @@ def idl(spec_dir: Path | None, output: Path | None) -> None:
         raise click.FileError(str(output), exc.strerror) from None
 
 
-@main.command(context_settings={"ignore_unknown_options": True, "allow_interspersed_args": False})
+@main.command(context_settings={"ignore_unknown_options": True})
 @click.option("--adapter", default="reference", show_default=True,
               help="The implementation to test: an installed adapter name or module:attribute.")
 @click.option("--spec-dir", type=click.Path(file_okay=False, path_type=Path), help="Test against this spec folder.")
@@ -94,7 +94,7 @@ def test(adapter: str, spec_dir: Path | None, report: Path | None, expected_fail
     from .resources import conformance_dir
 
     suite = conformance_dir()
-    args = [str(suite), "--rootdir", str(suite), "-p", "no:cacheprovider", "--msgrspec-adapter", adapter,
+    args = [str(suite), "-c", str(suite / "pytest.ini"), "--rootdir", str(suite), "--msgrspec-adapter", adapter,
             "--msgrspec-timeout", str(timeout)]
     if os.environ.get("PYTEST_DISABLE_PLUGIN_AUTOLOAD"):
         args += ["-p", "msgrspec.plugin"]

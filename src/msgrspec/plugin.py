@@ -54,7 +54,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "requirement(*ids): the spec requirements a conformance test checks")
-    config.stash[_STATE] = _RunState(config)
+    state = _RunState(config)
+    config.stash[_STATE] = state
+    config.pluginmanager.register(state, "msgrspec-run")
 
 
 class _RunState:
@@ -89,6 +91,26 @@ class _RunState:
     @property
     def profile(self) -> Profile:
         return self.adapter.profile()
+
+    # hooks: they run where the reports arrive (the controller of an xdist run, or the one process)
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        """Fold the phases of each conformance test into one result."""
+        data = dict(report.user_properties).get(_RESULT_KEY)
+        if data is None:
+            return
+        status = _status(report)
+        previous = self.results.get(data["id"])
+        if previous and (previous["outcome"] != "passed" or (report.when != "call" and status == "passed")):
+            return
+        message = None
+        if report.failed:
+            message = _short_message(report)
+        elif report.skipped and isinstance(report.longrepr, tuple):
+            message = report.longrepr[2]
+        self.results[data["id"]] = {"outcome": status, "requirements": data["requirements"], "item": data["item"],
+                                    "message": message, "nodeid": report.nodeid, "reproducer": data["reproducer"],
+                                    "output": data["output"]}
 
 
 def _state(config: pytest.Config) -> _RunState:
@@ -297,6 +319,8 @@ def pytest_runtest_call(item: pytest.Item):
 
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
+    """Attach the reproducer and the implementation's output to a failure, and the assertion's
+    data to the report, where the controller of an xdist run can read it too."""
     outcome = yield
     report: pytest.TestReport = outcome.get_result()
     if not _is_conformance(item):
@@ -307,23 +331,15 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
         report.sections.append(("msgrspec reproducer", trace.render()))
     if report.failed and output:
         report.sections.append(("implementation output", output))
-    state = _state(item.config)
-    key = assertion_id(item)
-    status = _status(report)
-    previous = state.results.get(key)
-    if previous and report.when != "call" and status == "passed":
-        return
-    message = None
-    if report.failed:
-        message = _short_message(report)
-    elif report.skipped and isinstance(report.longrepr, tuple):
-        message = report.longrepr[2]
-    state.results[key] = {
-        "outcome": status, "requirements": list(requirements_of(item)), "item": _subject(item, state.spec),
-        "message": message, "nodeid": item.nodeid,
+    report.user_properties.append((_RESULT_KEY, {
+        "id": assertion_id(item), "requirements": list(requirements_of(item)),
+        "item": _subject(item, _state(item.config).spec),
         "reproducer": trace.steps if (report.failed and trace) else [],
         "output": output if report.failed else "",
-    }
+    }))
+
+
+_RESULT_KEY = "msgrspec"
 
 
 def _status(report: pytest.TestReport) -> str:
