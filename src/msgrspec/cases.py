@@ -70,23 +70,27 @@ def query_interface_cases(spec: Spec) -> list[Case]:
 
 
 def signature_cases(spec: Spec) -> list[Case]:
-    """One case per interface, dispinterface and enumeration the implementation must describe alike."""
+    """What the implementation's type information must say: per member (DISPID, vtable entries, parameter
+    count), per parameter (position, type, direction) and per enumeration value."""
     cases = []
-    for interface in spec.interfaces.values():
-        if interface.is_external:
-            continue
-        for member in interface.members:
-            cases.append(Case(f"{member.qualname}#signature", "signature", member.qualname,
-                              _requirements(spec, "signature", member.qualname), {"owner": interface.name,
-                                                                                   "member": member}))
-    for dispinterface in spec.dispinterfaces.values():
-        for event in dispinterface.events:
-            cases.append(Case(f"{event.qualname}#signature", "signature", event.qualname,
-                              _requirements(spec, "signature", event.qualname),
-                              {"owner": dispinterface.name, "member": event}))
+    owners = [(i.name, i.members) for i in spec.interfaces.values() if not i.is_external]
+    owners += [(d.name, d.events) for d in spec.dispinterfaces.values()]
+    for owner, members in owners:
+        for member in members:
+            requirements = _requirements(spec, "signature", member.qualname)
+            cases.append(Case(f"{member.qualname}#signature", "signature", member.qualname, requirements,
+                              {"owner": owner, "member": member}))
+            if isinstance(member, Property):
+                continue
+            for position, param in enumerate(member.params):
+                cases.append(Case(f"{member.qualname}.{param.name}#param", "param", member.qualname, requirements,
+                                  {"owner": owner, "member": member, "param": param, "position": position}))
     for enum in spec.enums.values():
-        cases.append(Case(f"{enum.name}#values", "enum", enum.name, _requirements(spec, "enum", enum.name),
-                          {"enum": enum}))
+        requirements = _requirements(spec, "enum", enum.name)
+        cases.append(Case(f"{enum.name}#values", "enum", enum.name, requirements, {"enum": enum}))
+        for value in enum.values:
+            cases.append(Case(f"{value.qualname}#value", "enum-value", value.qualname, requirements,
+                              {"enum": enum, "value": value}))
     return cases
 
 
