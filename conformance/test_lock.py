@@ -7,8 +7,8 @@ import pytest
 
 from msgrspec.adapter import ObjRef
 from msgrspec.suite import (
-    APP_NAME, APP_PATH, APP_URL, SpecValues, assert_hr, assert_ok, event_interface_of, events_until, lock_response,
-    named, new_guid, register_app, settled, unlock, unlocked, wait_for,
+    APP_NAME, APP_PATH, APP_URL, SpecValues, assert_hr, assert_ok, created, event_interface_of, events_until,
+    lock_response, named, new_guid, register_app, settled, unlock, unlocked, wait_for,
 )
 
 LOCKABLE = ("MsgrSessionManager", "MessengerPriv")
@@ -26,9 +26,7 @@ class Exchange:
     def __init__(self, party, coclass: str, v: SpecValues):
         self.party, self.coclass, self.v = party, coclass, v
         self.events = event_interface_of(coclass)
-        created = party.create(coclass)
-        assert_ok(created, f"create {coclass}")
-        self.obj: ObjRef = created.value
+        self.obj: ObjRef = created(party, coclass)
         lock = party.query_interface(self.obj, "IMsgrLock")
         assert_ok(lock, f"QueryInterface(IMsgrLock) on {coclass}")
         self.lock: ObjRef = lock.value
@@ -99,9 +97,7 @@ def pair(profile) -> tuple[str, str]:
 def test_lockable_objects_have_imsgrlock(local, profile, v):
     """Erratum session-imsgrlock: a session need not answer for IMsgrLock."""
     for coclass in LOCKABLE:
-        created = local.create(coclass)
-        assert_ok(created, f"create {coclass}")
-        found = local.query_interface(created.value, "IMsgrLock")
+        found = local.query_interface(created(local, coclass), "IMsgrLock")
         assert_hr(found, v.S_OK, f"QueryInterface(IMsgrLock) on {coclass}")
         assert found.value.interface == "IMsgrLock"
     session = local.call(unlocked(local, "MsgrSessionManager", profile), "CreateSession").value
@@ -128,12 +124,12 @@ def test_lock_events_arrive_on_the_objects_own_interface(local, profile, v):
 def test_unlocking_one_object_leaves_the_others_locked(local, profile, v):
     first = unlocked(local, "MsgrSessionManager", profile)
     assert_ok(local.call(first, "CreateSession"), "CreateSession on the unlocked manager")
-    second = local.create("MsgrSessionManager").value
+    second = created(local, "MsgrSessionManager")
     assert_hr(local.call(second, "CreateSession"), v.MSGR_E_API_LOCKED, "CreateSession on another manager")
     lock = local.query_interface(second, "IMsgrLock").value
     assert local.get(lock, "Status").value != v.LOCK_UNLOCKED, "the other manager reports itself unlocked"
     unlocked(local, "MessengerPriv", profile)
-    other_private = local.create("MessengerPriv").value
+    other_private = created(local, "MessengerPriv")
     assert_hr(local.call(other_private, "AddContact", "carol@msgrspec.example", ""), v.MSGR_E_API_LOCKED,
               "AddContact on another MessengerPriv")
 
@@ -298,7 +294,7 @@ def test_status_changes_raise_on_lock_status_changed(local, profile, v):
 @pytest.mark.requirement("lock.gate.session-manager")
 def test_locked_session_manager_refuses_its_members(local, v):
     """Erratum locked-call-result: MSGR_E_API_LOCKED for every member but IMsgrLock's."""
-    manager = local.create("MsgrSessionManager").value
+    manager = created(local, "MsgrSessionManager")
     calls = {"CreateSession": (), "GetLaunchingSession": (os.getpid(),),
              "RegisterApplication": (new_guid(), APP_NAME, APP_URL, APP_PATH, 0),
              "UnRegisterApplication": (new_guid(),)}
@@ -315,7 +311,7 @@ def test_locked_session_manager_refuses_its_members(local, v):
 @pytest.mark.requirement("lock.gate.messenger-private")
 def test_locked_messenger_private_refuses_its_members(local, v):
     """Erratum locked-call-result: AddContact fails, EnableAlertEvents reports S_FALSE."""
-    private = local.create("MessengerPriv").value
+    private = created(local, "MessengerPriv")
     assert_hr(local.call(private, "AddContact", "carol@msgrspec.example", ""), v.MSGR_E_API_LOCKED,
               "AddContact on a locked MessengerPriv")
     assert_hr(local.call(private, "EnableAlertEvents", [1, 2]), v.S_FALSE,
@@ -324,14 +320,14 @@ def test_locked_messenger_private_refuses_its_members(local, v):
 
 @pytest.mark.requirement("lock.gate.opens")
 def test_unlocked_objects_work(local, profile, v):
-    manager = local.create("MsgrSessionManager").value
+    manager = created(local, "MsgrSessionManager")
     assert_hr(local.call(manager, "CreateSession"), v.MSGR_E_API_LOCKED, "CreateSession before unlocking")
     unlock(local, manager, "MsgrSessionManager", profile)
     assert_ok(local.call(manager, "CreateSession"), "CreateSession after unlocking")
     guid = register_app(local, manager)
     assert_ok(local.call(manager, "UnRegisterApplication", guid), "UnRegisterApplication after unlocking")
     assert local.call(manager, "GetLaunchingSession", os.getpid()).hr != v.MSGR_E_API_LOCKED
-    private = local.create("MessengerPriv").value
+    private = created(local, "MessengerPriv")
     unlock(local, private, "MessengerPriv", profile)
     assert_hr(local.call(private, "EnableAlertEvents", [1, 2]), v.S_OK, "EnableAlertEvents after unlocking")
     assert_hr(local.call(private, "AddContact", "carol@msgrspec.example", ""), v.S_OK, "AddContact after unlocking")

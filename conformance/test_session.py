@@ -14,8 +14,8 @@ from msgrspec.suite import (
     register_app, settled, unlocked, wait_for, wait_until,
 )
 
-PROPERTY = settings(derandomize=True, max_examples=25, deadline=None, database=None,
-                    suppress_health_check=[HealthCheck.function_scoped_fixture])
+#: the run's hypothesis profile (derandomized unless --msgrspec-explore), plus fixtures used inside @given
+PROPERTY = settings(suppress_health_check=[HealthCheck.function_scoped_fixture])
 #: BSTR text: any UTF-16 code unit that is not half of a surrogate pair, so a character is one unit
 BMP_TEXT = st.characters(max_codepoint=0xFFFF, blacklist_categories=("Cs",))
 SESSION = "DMsgrSessionEvents"

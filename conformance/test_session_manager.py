@@ -12,11 +12,11 @@ from hypothesis import strategies as st
 from msgrspec.adapter import ObjRef
 from msgrspec.suite import (
     APP_NAME, APP_PATH, APP_URL, Invitation, SpecValues, assert_hr, assert_ok, named, new_guid, register_app,
-    unlocked, wait_for,
+    prerequisite, unlocked, wait_for,
 )
 
-PROPERTY = settings(derandomize=True, max_examples=25, deadline=None, database=None,
-                    suppress_health_check=[HealthCheck.function_scoped_fixture])
+#: the run's hypothesis profile (derandomized unless --msgrspec-explore), plus fixtures used inside @given
+PROPERTY = settings(suppress_health_check=[HealthCheck.function_scoped_fixture])
 BRACED_GUID = re.compile(r"^\{[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}\}$")
 
 
@@ -287,8 +287,9 @@ def test_unregistering_an_over_long_guid_fails(local, manager, v):
 def test_objects_answer_to_the_library_identifiers(local, spec):
     for name in ("MsgrSessionManager", "MessengerPriv"):
         coclass = spec.coclasses[name]
-        created = local.create(coclass.clsid)
-        assert_ok(created, f"create {name} by CLSID {coclass.clsid}")
+        with prerequisite(f"{name}#create"):
+            created = local.create(coclass.clsid)
+            assert_ok(created, f"create {name} by CLSID {coclass.clsid}")
         for interface in coclass.interfaces:
             iid = spec.interfaces[interface].iid
             assert_ok(local.query_interface(created.value, iid), f"QueryInterface({interface} = {iid}) on {name}")

@@ -10,7 +10,8 @@ import pytest
 from msgrspec.adapter import ObjRef
 from msgrspec.model import Method, Property
 from msgrspec.suite import (
-    APP_NAME, APP_PATH, APP_URL, Invitation, assert_hr, assert_ok, hex_hr, new_guid, register_app, unlocked,
+    APP_NAME, APP_PATH, APP_URL, Invitation, assert_hr, assert_ok, created, hex_hr, new_guid, register_app,
+    unlocked,
 )
 
 
@@ -33,11 +34,10 @@ def test_coclass(coclass_case, local, spec):
 
 def test_query_interface(query_interface_case, local, spec):
     data = query_interface_case.data
-    created = local.create(data["coclass"].name)
-    assert_ok(created, f"create {data['coclass'].name}")
+    obj = created(local, data["coclass"].name)
     iid = spec.interfaces[data["interface"]].iid
     for key in (data["interface"], iid):
-        answer = local.query_interface(created.value, key)
+        answer = local.query_interface(obj, key)
         if data["expect"]:
             assert_ok(answer, f"QueryInterface({key})")
             assert isinstance(answer.value, ObjRef) and answer.value.interface == data["interface"], answer.value

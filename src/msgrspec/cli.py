@@ -82,31 +82,23 @@ def idl(spec_dir: Path | None, output: Path | None) -> None:
 @click.option("--interface", "interfaces", multiple=True, help="Only assertions about this item (repeatable).")
 @click.option("--requirement", "requirements", multiple=True, help="Only assertions of this requirement (repeatable).")
 @click.option("--timeout", type=float, default=30.0, show_default=True, help="Seconds one test may take.")
+@click.option("--strict-xfail", is_flag=True, help="An expected failure that passes fails the run.")
+@click.option("--explore", is_flag=True, help="Randomize the property-based tests (default: derandomized).")
+@click.option("--repeat", type=click.IntRange(min=1), default=1, show_default=True,
+              help="Run the suite N times; assertions whose outcome varies are reported flaky.")
 @click.argument("pytest_args", nargs=-1, type=click.UNPROCESSED)
 def test(adapter: str, spec_dir: Path | None, report: Path | None, expected_failures: Path | None,
-         interfaces: tuple[str, ...], requirements: tuple[str, ...], timeout: float,
-         pytest_args: tuple[str, ...]) -> None:
+         interfaces: tuple[str, ...], requirements: tuple[str, ...], timeout: float, strict_xfail: bool,
+         explore: bool, repeat: int, pytest_args: tuple[str, ...]) -> None:
     """Run the conformance suite against an implementation; PYTEST_ARGS go to pytest (-x, -n 2, --junitxml ...)."""
-    import os
+    from .runner import run, suite_args
 
-    import pytest
-
-    from .resources import conformance_dir
-
-    suite = conformance_dir()
-    args = [str(suite), "-c", str(suite / "pytest.ini"), "--rootdir", str(suite), "--msgrspec-adapter", adapter,
-            "--msgrspec-timeout", str(timeout)]
-    if os.environ.get("PYTEST_DISABLE_PLUGIN_AUTOLOAD"):
-        args += ["-p", "msgrspec.plugin"]
-    for flag, value in (("--msgrspec-spec", spec_dir), ("--msgrspec-report", report),
-                        ("--msgrspec-expected-failures", expected_failures)):
-        if value is not None:
-            args += [flag, str(value)]
-    for name in interfaces:
-        args += ["--msgrspec-interface", name]
-    for rid in requirements:
-        args += ["--msgrspec-requirement", rid]
-    sys.exit(int(pytest.main(args + list(pytest_args))))
+    options = [("--msgrspec-timeout", timeout), ("--msgrspec-spec", spec_dir),
+               ("--msgrspec-expected-failures", expected_failures)]
+    options += [("--msgrspec-interface", name) for name in interfaces]
+    options += [("--msgrspec-requirement", rid) for rid in requirements]
+    flags = [flag for flag, on in (("--msgrspec-strict-xfail", strict_xfail), ("--msgrspec-explore", explore)) if on]
+    sys.exit(run(suite_args(adapter, options=options, flags=flags, extra=pytest_args), report, repeat))
 
 
 @main.command()

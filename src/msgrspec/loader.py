@@ -16,6 +16,11 @@ from typing import Any
 import attrs
 import jsonschema
 
+try:  # a compiled validator (Rust) answers "valid?" in a fraction of the time; jsonschema explains failures
+    import jsonschema_rs
+except ImportError:  # pragma: no cover - the pure-Python validator alone gives the same answers
+    jsonschema_rs = None
+
 from . import resources
 from .errors import Location, Problem, SpecError
 from .model import (
@@ -41,9 +46,46 @@ def spec_files(directory: Path) -> list[Path]:
 
 
 @cache
-def _validator() -> jsonschema.Draft202012Validator:
-    schema = resources.schema("spec")
+def validator(name: str = "spec") -> jsonschema.Draft202012Validator:
+    """The compiled validator of one of the shipped schemas (made once per process)."""
+    schema = resources.schema(name)
     return jsonschema.Draft202012Validator(schema, format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER)
+
+
+def _uses_format(schema: Any) -> bool:
+    if isinstance(schema, dict):
+        return isinstance(schema.get("format"), str) or any(_uses_format(v) for v in schema.values())
+    if isinstance(schema, list):
+        return any(_uses_format(v) for v in schema)
+    return False
+
+
+@cache
+def fast_validator(name: str = "spec"):
+    """A compiled jsonschema_rs validator of a shipped schema, or None where it cannot stand in for `validator`.
+
+    It only ever says "valid" for data that `validator` accepts too (tests/test_fast_validation.py
+    checks the two agree); a schema with `format` keywords keeps to jsonschema, whose format
+    checks differ from jsonschema_rs's.
+    """
+    schema = resources.schema(name)
+    if jsonschema_rs is None or _uses_format(schema):
+        return None
+    try:
+        return jsonschema_rs.validator_for(schema)
+    except Exception:  # noqa: BLE001 - a schema it cannot compile is left to jsonschema
+        return None
+
+
+def _surely_valid(data: Any, schema: str) -> bool:
+    """True when the fast validator vouches for `data`; False means "ask jsonschema", not "invalid"."""
+    fast = fast_validator(schema)
+    if fast is None:
+        return False
+    try:
+        return fast.is_valid(data)
+    except Exception:  # noqa: BLE001 - a value JSON has no type for (a YAML date, ...): jsonschema decides
+        return False
 
 
 def _dotted(path: Iterable[Any]) -> str:
@@ -73,10 +115,12 @@ def _leaves(error: jsonschema.ValidationError) -> Iterator[jsonschema.Validation
     yield error
 
 
-def schema_problems(located: LocatedData) -> list[Problem]:
-    """Schema errors of one file, each at the place of the offending value (or key)."""
+def schema_problems(located: LocatedData, schema: str = "spec") -> list[Problem]:
+    """Errors of one file against a shipped schema, each at the place of the offending value (or key)."""
     problems = []
-    for error in _validator().iter_errors(located.data):
+    if _surely_valid(located.data, schema):
+        return problems
+    for error in validator(schema).iter_errors(located.data):
         for leaf in _leaves(error):
             path = tuple(leaf.absolute_path)
             where = located.where(path)

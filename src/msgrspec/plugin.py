@@ -16,12 +16,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 
 from . import cases as case_module
 from .adapter import AdapterNotFound, Profile, load_adapter
 from .errors import SpecError
+from .expectations import load_expected_failures, stale_entries
 from .guard import AdapterFault, GuardedParty, Trace
+from .suite import PrerequisiteFailed
 from .loader import load_spec
 from .model import Spec
 
@@ -50,13 +51,30 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--msgrspec-interface", action="append", default=[],
                     help="run only the assertions about this interface, dispinterface, coclass or enum (repeatable)")
     group.addoption("--msgrspec-timeout", type=float, default=30.0, help="seconds one test may take (0: no limit)")
+    group.addoption("--msgrspec-strict-xfail", action="store_true",
+                    help="an expected failure that passes fails the run")
+    group.addoption("--msgrspec-explore", action="store_true",
+                    help="randomized property-based tests (the default run is derandomized and repeatable)")
 
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "requirement(*ids): the spec requirements a conformance test checks")
+    _hypothesis_profile(config.getoption("--msgrspec-explore"))
     state = _RunState(config)
     config.stash[_STATE] = state
     config.pluginmanager.register(state, "msgrspec-run")
+
+
+def _hypothesis_profile(explore: bool) -> None:
+    """Property-based tests are derandomized by default, so that two runs give the same verdicts."""
+    try:
+        from hypothesis import settings
+    except ImportError:  # pragma: no cover - hypothesis is a dependency; tolerate its absence in foreign runs
+        return
+    settings.register_profile("msgrspec", derandomize=True, max_examples=25, deadline=None, database=None)
+    settings.register_profile("msgrspec-explore", derandomize=False, max_examples=200, deadline=None,
+                              database=None)
+    settings.load_profile("msgrspec-explore" if explore else "msgrspec")
 
 
 class _RunState:
@@ -68,6 +86,7 @@ class _RunState:
         self._adapter = None
         self.results: dict[str, dict[str, Any]] = {}
         self.expected: dict[str, str] = {}
+        self.notes: list[str] = []
 
     @property
     def spec(self) -> Spec:
@@ -160,22 +179,6 @@ def _is_conformance(item: pytest.Item) -> bool:
         item.get_closest_marker("requirement") is not None
 
 
-def _load_expected(path: str, spec_ids: set[str] | None = None) -> dict[str, str]:
-    try:
-        data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as exc:
-        raise pytest.UsageError(f"{path}: cannot read the expected-failures file: {exc}") from None
-    entries = data.get("expected_failures") if isinstance(data, dict) else None
-    if not isinstance(entries, list):
-        raise pytest.UsageError(f"{path}: expected a mapping with a list under 'expected_failures'")
-    found = {}
-    for i, entry in enumerate(entries):
-        if not isinstance(entry, dict) or not isinstance(entry.get("id"), str) or not entry.get("reason"):
-            raise pytest.UsageError(f"{path}: entry {i + 1} needs an 'id' and a 'reason'")
-        found[entry["id"]] = str(entry["reason"])
-    return found
-
-
 def _product_tuple(product: str | None) -> tuple[int, ...]:
     numbers = re.findall(r"\d+", product or "")
     return tuple(int(n) for n in numbers)
@@ -226,16 +229,24 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
         raise pytest.UsageError(f"assertion ids are not unique: {', '.join(sorted(duplicated))}")
     path = config.getoption("--msgrspec-expected-failures")
     if path:
-        state.expected = _load_expected(path)
-        unknown = sorted(set(state.expected) - set(ids))
+        try:
+            expected = load_expected_failures(path)
+        except SpecError as exc:
+            raise pytest.UsageError(f"the expected-failures file is not valid:\n{exc}") from None
+        state.expected = {key: entry.reason for key, entry in expected.entries.items()}
+        unknown = stale_entries(expected, set(ids))
         if unknown and not (wanted_reqs or wanted_items):
             raise pytest.UsageError(f"{path}: these expected failures match no assertion: {', '.join(unknown)}")
+        if expected.spec_sha256 and expected.spec_sha256 != state.spec.digest:
+            state.notes.append(f"{path} was written against spec {expected.spec_sha256[:12]}; "
+                               f"this is spec {state.spec.digest[:12]} (msgrspec diff tells what changed)")
     for item in conformance:
         reason = _not_applicable(state, item)
         if reason:
             item.add_marker(pytest.mark.skip(reason=reason))
         elif assertion_id(item) in state.expected:
-            item.add_marker(pytest.mark.xfail(reason=state.expected[assertion_id(item)], strict=False))
+            item.add_marker(pytest.mark.xfail(reason=state.expected[assertion_id(item)],
+                                              strict=config.getoption("--msgrspec-strict-xfail")))
 
 
 # -- fixtures the conformance tests use ----------------------------------------------------------
@@ -325,6 +336,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
     report: pytest.TestReport = outcome.get_result()
     if not _is_conformance(item):
         return
+    _mark_blocked(item, call, report)
     trace = item.stash.get(_TRACE, None)
     output = "".join(p.output() for p in item.stash.get(_PARTIES, []))
     if report.failed and trace and trace.steps:
@@ -340,6 +352,23 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
 
 
 _RESULT_KEY = "msgrspec"
+BLOCKED = "blocked: "
+
+
+def _mark_blocked(item: pytest.Item, call: pytest.CallInfo, report: pytest.TestReport) -> None:
+    """A test that failed only because a prerequisite failed is reported blocked, not failed.
+
+    The prerequisite's own test (the assertion with that id, or a test of that requirement) still fails.
+    """
+    error = call.excinfo.value if call.excinfo else None
+    if not report.failed or not isinstance(error, PrerequisiteFailed):
+        return
+    own = {assertion_id(item), *requirements_of(item)}
+    if error.prerequisite in own:
+        return
+    path, line, _ = item.location
+    report.outcome = "skipped"
+    report.longrepr = (str(path), (line or 0) + 1, f"{BLOCKED}prerequisite {error.prerequisite} failed: {error}")
 
 
 def _status(report: pytest.TestReport) -> str:
@@ -347,6 +376,8 @@ def _status(report: pytest.TestReport) -> str:
         return "xpass" if report.passed else "xfail"
     if report.skipped:
         reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else ""
+        if reason.startswith(BLOCKED):
+            return "blocked"
         return "not-applicable" if "not applicable" in reason else "skipped"
     return "failed" if report.failed else "passed"
 
@@ -356,7 +387,7 @@ def _short_message(report: pytest.TestReport) -> str:
     return crash.message if crash else str(report.longrepr)[-500:]
 
 
-_RANK = {"failed": 0, "xpass": 1, "xfail": 2, "passed": 3, "skipped": 4, "not-applicable": 5}
+_RANK = {"failed": 0, "blocked": 1, "xpass": 2, "xfail": 3, "passed": 4, "skipped": 5, "not-applicable": 6}
 
 
 def build_report(state: _RunState) -> dict:
@@ -381,8 +412,8 @@ def build_report(state: _RunState) -> dict:
         "format": REPORT_FORMAT, "version": REPORT_VERSION, "adapter": state.config.getoption("--msgrspec-adapter"),
         "implementation": profile.implementation, "product": profile.product,
         "features": sorted(profile.features), "spec_sha256": spec.digest,
-        "summary": {k: summary.get(k, 0) for k in ("passed", "failed", "xfail", "xpass", "not_applicable",
-                                                     "skipped")},
+        "summary": {k: summary.get(k, 0) for k in ("passed", "failed", "blocked", "xfail", "xpass",
+                                                     "not_applicable", "skipped")},
         "requirements": requirements,
         "tests": dict(sorted(state.results.items())),
     }
@@ -409,12 +440,15 @@ def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Co
     table: dict[str, Counter] = defaultdict(Counter)
     for result in state.results.values():
         table[case_module.interface_of(result["item"]) or "other"][result["outcome"]] += 1
-    columns = ("passed", "failed", "xfail", "xpass", "not-applicable", "skipped")
+    columns = ("passed", "failed", "blocked", "xfail", "xpass", "not-applicable", "skipped")
     terminalreporter.section(f"msgrspec conformance: {state.profile.implementation}")
     width = max(len(name) for name in table) + 2
-    terminalreporter.write_line("".ljust(width) + "".join(c.rjust(15) for c in columns))
+    terminalreporter.write_line("".ljust(width) + "".join(c.rjust(len(c) + 2) for c in columns))
     for name in sorted(table):
-        terminalreporter.write_line(name.ljust(width) + "".join(str(table[name][c]).rjust(15) for c in columns))
+        terminalreporter.write_line(name.ljust(width) + "".join(str(table[name][c]).rjust(len(c) + 2)
+                                                                for c in columns))
     xpassed = sorted(k for k, r in state.results.items() if r["outcome"] == "xpass")
     if xpassed:
         terminalreporter.write_line(f"expected failures that now pass: {', '.join(xpassed)}")
+    for note in state.notes:
+        terminalreporter.write_line(note)

@@ -4,6 +4,7 @@ They speak only through a (guarded) Party, so they work for any adapter.
 """
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import time
 import uuid
@@ -128,10 +129,53 @@ def event_interface_of(coclass_name: str) -> str:
             "MsgrSession": "DMsgrSessionEvents"}[coclass_name]
 
 
+class PrerequisiteFailed(AssertionError):
+    """A step that the test only relies on failed; the test is reported blocked by that prerequisite.
+
+    `prerequisite` is the assertion id that checks the step itself (a coclass case such as
+    ``MsgrSessionManager#create``, or a requirement id such as ``lock.response.success``); that
+    assertion is where the failure is counted.
+    """
+
+    def __init__(self, prerequisite: str, message: str):
+        super().__init__(message)
+        self.prerequisite = prerequisite
+
+
+@contextlib.contextmanager
+def prerequisite(assertion_id: str):
+    """Turn a failure inside the block into PrerequisiteFailed(assertion_id)."""
+    try:
+        yield
+    except PrerequisiteFailed:
+        raise
+    except AssertionError as exc:
+        raise PrerequisiteFailed(assertion_id, str(exc)) from exc
+
+
+def created(party: GuardedParty, coclass_name: str) -> ObjRef:
+    """A new object of coclass_name; its creation is a prerequisite (`<coclass>#create`)."""
+    with prerequisite(f"{coclass_name}#create"):
+        outcome = party.create(coclass_name)
+        assert_ok(outcome, f"create {coclass_name}")
+    return outcome.value
+
+
+#: the requirement whose test checks that the test ID/key pair unlocks an object
+UNLOCK_PREREQUISITE = "lock.response.success"
+#: the requirement whose test checks that an invitation reaches the other party
+PEER_PREREQUISITE = "session.invite.sends"
+
+
 def unlock(party: GuardedParty, obj: ObjRef, coclass_name: str, profile: Profile, cookie: int = 4242) -> None:
     """Run the lock-and-key exchange on obj (an object of coclass_name) when the implementation enforces it."""
     if "lock-enforced" not in profile.features:
         return
+    with prerequisite(UNLOCK_PREREQUISITE):
+        _exchange(party, obj, coclass_name, profile, cookie)
+
+
+def _exchange(party: GuardedParty, obj: ObjRef, coclass_name: str, profile: Profile, cookie: int) -> None:
     assert profile.lock_id and profile.lock_key, "the profile enforces the lock but gives no test ID/key pair"
     events = event_interface_of(coclass_name)
     connection = party.connect(obj, events)
@@ -151,10 +195,9 @@ def unlock(party: GuardedParty, obj: ObjRef, coclass_name: str, profile: Profile
 
 def unlocked(party: GuardedParty, coclass_name: str, profile: Profile) -> ObjRef:
     """A new object of coclass_name, unlocked where the lock is enforced."""
-    created = party.create(coclass_name)
-    assert_ok(created, f"create {coclass_name}")
-    unlock(party, created.value, coclass_name, profile)
-    return created.value
+    obj = created(party, coclass_name)
+    unlock(party, obj, coclass_name, profile)
+    return obj
 
 
 APP_NAME = "msgrspec probe"
@@ -201,9 +244,10 @@ class Invitation:
         return self.inviter.call(self.inviter_session, "Invite", self.contact(), app_data)
 
     def sent(self, app_data: str = "msgrspec") -> Invitation:
-        assert_ok(self.send(app_data), "Invite")
-        invitation = wait_for(self.recipient, named("DMsgrSessionManagerEvents", "OnInvitation"),
-                              "OnInvitation on the recipient")
+        with prerequisite(PEER_PREREQUISITE):
+            assert_ok(self.send(app_data), "Invite")
+            invitation = wait_for(self.recipient, named("DMsgrSessionManagerEvents", "OnInvitation"),
+                                  "OnInvitation on the recipient")
         self.recipient_session = invitation.args[0]
         assert isinstance(self.recipient_session, ObjRef), "OnInvitation did not carry a session object"
         sink = self.recipient.connect(self.recipient_session, "DMsgrSessionEvents")
