@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 import time
 from pathlib import Path
@@ -72,9 +73,42 @@ def idl(spec_dir: Path | None, output: Path | None) -> None:
         raise click.FileError(str(output), exc.strerror) from None
 
 
-@main.command(context_settings={"ignore_unknown_options": True})
+class _TestCommand(click.Command):
+    """`msgrspec test ... -- COMMAND ARGS...`: what follows `--` is the implementation's command line.
+
+    It reaches the process adapter as MSGRSPEC_PROCESS_COMMAND (a JSON array); with the reference
+    adapter, which runs no command, it goes to pytest as before.
+    """
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        tail: list[str] = []
+        if "--" in args:
+            at = args.index("--")
+            args, tail = args[:at], args[at + 1:]
+        rest = super().parse_args(ctx, args)
+        if tail and ctx.params.get("adapter") == "reference":
+            ctx.params["pytest_args"] = tuple(ctx.params.get("pytest_args", ())) + tuple(tail)
+        elif tail:
+            os.environ["MSGRSPEC_PROCESS_COMMAND"] = json.dumps(tail)
+        return rest
+
+
+def _to_env(name: str):
+    """A click callback that hands an option's value to the adapter through the environment."""
+    def store(ctx: click.Context, param: click.Parameter, value):
+        if value is not None:
+            os.environ[name] = str(value)
+    return store
+
+
+@main.command(cls=_TestCommand, context_settings={"ignore_unknown_options": True})
 @click.option("--adapter", default="reference", show_default=True,
-              help="The implementation to test: an installed adapter name or module:attribute.")
+              help="The implementation to test: an installed adapter name or module:attribute; "
+                   "`process` runs the command given after `--`, `tcp` connects to --connect.")
+@click.option("--connect", metavar="HOST:PORT", expose_value=False, callback=_to_env("MSGRSPEC_TCP_ADDRESS"),
+              help="With --adapter tcp: where the implementation listens.")
+@click.option("--call-timeout", type=float, expose_value=False, callback=_to_env("MSGRSPEC_CALL_TIMEOUT"),
+              help="With --adapter process/tcp: seconds one call may take (default 10).")
 @click.option("--spec-dir", type=click.Path(file_okay=False, path_type=Path), help="Test against this spec folder.")
 @click.option("--report", type=click.Path(dir_okay=False, path_type=Path), help="Write the JSON report here.")
 @click.option("--expected-failures", type=click.Path(exists=True, dir_okay=False, path_type=Path),
@@ -139,3 +173,58 @@ def docs_build(engine: str, spec_dir: Path | None, report: Path | None, site_dir
         raise click.ClickException(str(exc)) from None
     click.echo(f"site written to {result.output} by {result.engine}: {result.pages} pages "
                f"({result.seconds:.1f} s)")
+
+
+@main.command()
+@click.argument("report_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("assertion")
+@click.option("--adapter", default=None, help="Replay against this adapter (default: the one of the report).")
+def replay(report_file: Path, assertion: str, adapter: str | None) -> None:
+    """Perform again the adapter operations of a failed ASSERTION of REPORT_FILE and compare the results.
+
+    Exit status 0 when every step gives the recorded result again (the failure is reproduced), 1 otherwise.
+    """
+    from .adapter import AdapterNotFound, load_adapter
+    from .replay import ReplayError, replay as replay_steps, reproducer
+
+    try:
+        report = json.loads(report_file.read_text(encoding="utf-8"))
+        steps = reproducer(report, assertion)
+        implementation = load_adapter(adapter or report.get("adapter", "reference"))
+        results = replay_steps(implementation, steps)
+    except (ReplayError, AdapterNotFound, json.JSONDecodeError) as exc:
+        raise click.ClickException(f"{report_file}: {exc}") from None
+    for step in results:
+        mark = "same" if step.same else "DIFFERS"
+        click.echo(f"{step.number:3}. {step.call} -> {step.replayed}  [{mark}]")
+        if not step.same:
+            click.echo(f"       recorded: {step.recorded}")
+    differing = [s.number for s in results if not s.same]
+    if differing:
+        click.echo(f"not reproduced: step(s) {', '.join(map(str, differing))} gave other results")
+        sys.exit(1)
+    click.echo(f"reproduced: all {len(results)} steps gave the recorded results")
+
+
+@main.command()
+@click.argument("old_spec", type=click.Path(path_type=Path))
+@click.argument("new_spec", type=click.Path(path_type=Path))
+@click.option("--format", "output_format", type=click.Choice(["markdown", "json"]), default="markdown",
+              show_default=True)
+@click.option("--expected-failures", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Also say which entries of this file no longer apply or check something else now.")
+def diff(old_spec: Path, new_spec: Path, output_format: str, expected_failures: Path | None) -> None:
+    """What changed from OLD_SPEC to NEW_SPEC (spec folders): items, assertions, breaking changes."""
+    from .diff import diff_specs, to_markdown
+    from .expectations import load_expected_failures
+
+    ids = None
+    if expected_failures is not None:
+        try:
+            ids = set(load_expected_failures(expected_failures).entries)
+        except SpecError as exc:
+            for problem in exc.problems:
+                click.echo(str(problem), err=True)
+            sys.exit(1)
+    result = diff_specs(_load(old_spec), _load(new_spec), ids)
+    click.echo(json.dumps(result, indent=2) if output_format == "json" else to_markdown(result))

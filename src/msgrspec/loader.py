@@ -232,7 +232,7 @@ class _Builder:
                 if m["kind"] == "method":
                     members.append(Method(interface=name, name=m["name"], dispid=m.get("dispid"),
                                           params=self._params(m["params"], located, mpath),
-                                          returns=tuple(ReturnCode(r["code"], r["meaning"]) for r in m.get("returns", ())),
+                                          returns=tuple(ReturnCode(r["code"], r["meaning"], r.get("untestable")) for r in m.get("returns", ())),
                                           **base))
                 else:
                     index = m.get("index")
@@ -242,7 +242,7 @@ class _Builder:
                         put_param=m.get("put_param"),
                         index=self._param(index, located, mpath + ("index",)) if index else None,
                         constraints=self._constraints(m.get("constraints")),
-                        returns=tuple(ReturnCode(r["code"], r["meaning"]) for r in m.get("returns", ())), **base))
+                        returns=tuple(ReturnCode(r["code"], r["meaning"], r.get("untestable")) for r in m.get("returns", ())), **base))
             external = raw.get("external") or {}
             interfaces[name] = Interface(name=name, iid=raw["iid"], base=raw["base"], flags=tuple(raw["flags"]),
                                          members=tuple(members), external_library=external.get("library"),

@@ -91,6 +91,7 @@ class Param:
 class ReturnCode:
     code: str
     meaning: str
+    untestable: str | None = None
 
 
 @attrs.frozen

@@ -1,0 +1,172 @@
+"""Replaying a failure: the adapter operations a failed test made, run again against an implementation.
+
+The JSON report keeps, for every failed assertion, the operations of the test
+in order with their arguments and results (its reproducer). `replay` opens a
+fresh world, performs the same operations, maps the object ids of the
+recording to the new ones, and compares every result with the recorded one.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import attrs
+
+from .adapter import Adapter, ObjRef
+from .guard import AdapterFault, GuardedParty, Trace
+
+
+class ReplayError(Exception):
+    """The report or the reproducer cannot be replayed."""
+
+
+@attrs.frozen
+class StepResult:
+    number: int
+    call: str
+    recorded: Any
+    replayed: Any
+
+    @property
+    def same(self) -> bool:
+        return self.recorded == self.replayed
+
+
+def reproducer(report: dict, assertion: str) -> list[dict]:
+    """The recorded steps of one assertion of a report."""
+    tests = report.get("tests", {})
+    if assertion not in tests:
+        close = [key for key in tests if assertion.lower() in key.lower()][:5]
+        hint = f" (did you mean {', '.join(close)}?)" if close else ""
+        raise ReplayError(f"the report has no assertion {assertion!r}{hint}")
+    steps = tests[assertion].get("reproducer") or []
+    if not steps:
+        raise ReplayError(f"{assertion} has no reproducer: its outcome was {tests[assertion].get('outcome')}")
+    return steps
+
+
+class _Objects:
+    """Recorded object ids -> the objects of the replay, learnt from results as they come."""
+
+    def __init__(self) -> None:
+        self.live: dict[str, ObjRef] = {}
+
+    def argument(self, value: Any) -> Any:
+        if isinstance(value, dict) and set(value) == {"object", "interface"}:
+            if value["object"] not in self.live:
+                raise ReplayError(f"the reproducer uses object {value['object']} before any step produced it")
+            return ObjRef(self.live[value["object"]].object_id, value["interface"])
+        if isinstance(value, list):
+            return [self.argument(v) for v in value]
+        return value
+
+    def learn(self, recorded: Any, replayed: Any) -> Any:
+        """`recorded` with the object ids of the replay where the two line up, so that they compare equal."""
+        if isinstance(recorded, dict) and isinstance(replayed, dict):
+            if set(recorded) == {"object", "interface"} and set(replayed) == {"object", "interface"}:
+                self.live.setdefault(recorded["object"], ObjRef(replayed["object"], replayed["interface"]))
+                if self.live[recorded["object"]].object_id == replayed["object"]:
+                    return replayed
+                return recorded
+            return {k: self.learn(v, replayed.get(k)) for k, v in recorded.items()}
+        if isinstance(recorded, list) and isinstance(replayed, list) and len(recorded) == len(replayed):
+            return [self.learn(a, b) for a, b in zip(recorded, replayed)]
+        return recorded
+
+
+#: results an implementation chooses afresh each time; a replay does not compare them
+_VOLATILE_EVENT_ARGS = {"OnLockChallenge": 1}  # the challenge string
+_VOLATILE_PROPERTIES = {"SessionID"}
+
+
+def _without_volatile(step: dict, result: Any) -> Any:
+    """`result` with the values the implementation may choose differently on every run blanked out."""
+    if step["op"] == "get" and len(step["args"]) > 1 and step["args"][1] in _VOLATILE_PROPERTIES \
+            and isinstance(result, dict):
+        return {**result, "value": "(chosen by the implementation)"}
+    if step["op"] == "events" and isinstance(result, list):
+        blanked = []
+        for event in result:
+            position = _VOLATILE_EVENT_ARGS.get(str(event.get("event", "")).rpartition(".")[2])
+            if position is not None and len(event.get("args", [])) > position:
+                args = list(event["args"])
+                args[position] = "(chosen by the implementation)"
+                event = {**event, "args": args}
+            blanked.append(event)
+        return blanked
+    return result
+
+
+class _Challenges:
+    """The lock challenges of the replay: a recorded response to a challenge is recomputed for the new one."""
+
+    def __init__(self, key: str | None):
+        self.key = key
+        self.latest: str | None = None
+
+    def seen(self, result: Any) -> None:
+        for event in result if isinstance(result, list) else []:
+            if str(event.get("event", "")).endswith(".OnLockChallenge") and len(event.get("args", [])) > 1:
+                self.latest = event["args"][1]
+
+    def arguments(self, step: dict, args: list) -> list:
+        if step["op"] == "call" and len(args) > 3 and args[1] == "SendResponse" and self.key and self.latest:
+            from .suite import lock_response
+
+            args = list(args)
+            args[3] = lock_response(self.latest, self.key)
+        return args
+
+
+_OPERATIONS: dict[str, Callable[..., Any]] = {
+    "create": lambda p, a: p.create(*a),
+    "query_interface": lambda p, a: p.query_interface(*a),
+    "call": lambda p, a: p.call(a[0], a[1], *a[2:]),
+    "get": lambda p, a: p.get(*a),
+    "put": lambda p, a: p.put(*a),
+    "connect": lambda p, a: p.connect(*a),
+    "disconnect": lambda p, a: p.disconnect(*a),
+    "events": lambda p, a: p.events(),
+    "contact": lambda p, a: p.contact(*a),
+    "type_info": lambda p, a: p.type_info(*a),
+    "launch": lambda p, a: p.launch(*a),
+}
+
+
+def replay(adapter: Adapter, steps: list[dict]) -> list[StepResult]:
+    """Perform the recorded steps on a fresh world of `adapter`; each step with its recorded and new result."""
+    world = adapter.open_world()
+    trace = Trace()
+    try:
+        parties = {"local": GuardedParty(world.local, "local", trace)}
+        peer = world.peer
+        if peer is not None:
+            parties["peer"] = GuardedParty(peer, "peer", trace)
+        objects = _Objects()
+        challenges = _Challenges(adapter.profile().lock_key)
+        results = []
+        for number, step in enumerate(steps, 1):
+            party = parties.get(step["party"])
+            if party is None:
+                raise ReplayError(f"step {number} needs the {step['party']} party, which this adapter lacks")
+            operation = _OPERATIONS.get(step["op"])
+            if operation is None:
+                raise ReplayError(f"step {number}: unknown operation {step['op']!r}")
+            args = challenges.arguments(step, objects.argument(step["args"]))
+            before = len(trace.steps)
+            try:
+                operation(party, args)
+            except AdapterFault:
+                pass  # recorded in the trace like any other result
+            replayed = trace.steps[before]["result"] if len(trace.steps) > before else None
+            challenges.seen(replayed)
+            recorded = _without_volatile(step, objects.learn(step["result"], replayed))
+            replayed = _without_volatile(step, replayed)
+            shown = ", ".join(repr(a) for a in step["args"])
+            results.append(StepResult(number, f"{step['party']}.{step['op']}({shown})", recorded, replayed))
+        return results
+    finally:
+        try:
+            world.close()
+        except Exception:  # noqa: BLE001 - closing is best effort after a replay
+            pass

@@ -1,0 +1,95 @@
+"""`msgrspec diff`: added, removed and changed items and assertions, breaking changes, stale expectations."""
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+from msgrspec import load_spec, resources
+from msgrspec.diff import diff_specs, to_markdown
+
+
+@pytest.fixture
+def modified(tmp_path):
+    """The shipped spec with one DISPID moved, one limit lowered and one summary reworded."""
+    copy = tmp_path / "spec"
+    shutil.copytree(resources.spec_dir(), copy)
+    path = copy / "interfaces" / "IMsgrSessionManager.yaml"
+    text = path.read_text()
+    text = text.replace("        dispid: 3\n", "        dispid: 33\n", 1)
+    text = text.replace("{kind: max_length, value: 260, error: E_INVALIDARG}",
+                        "{kind: max_length, value: 259, error: E_INVALIDARG}", 1)
+    text = text.replace("Takes an application off the Messenger", "Removes an application from the Messenger", 1)
+    path.write_text(text)
+    return copy
+
+
+def test_identical_specs_have_no_difference():
+    spec = load_spec()
+    result = diff_specs(spec, spec)
+    assert result["breaking"] == [] and result["items"]["changed"] == [] and result["assertions"]["added"] == []
+
+
+def test_changes_are_found_and_classified(modified):
+    result = diff_specs(load_spec(), load_spec(modified), {"IMsgrSessionManager.RegisterApplication.bstrPath"
+                                                           "#max-length:over", "IMsgrGone#signature"})
+    changed = {c["name"]: c for c in result["items"]["changed"]}
+    assert changed["IMsgrSessionManager.UnRegisterApplication"]["fields"] == ["dispid", "summary"]
+    assert changed["IMsgrSessionManager.UnRegisterApplication"]["breaking"]
+    assert "changed: IMsgrSessionManager.UnRegisterApplication (dispid)" in result["breaking"]
+    assert "IMsgrSessionManager.RegisterApplication.bstrPath#max-length:over" in result["assertions"]["changed"]
+    assert "IMsgrSessionManager.RegisterApplication.bstrAppName#max-length:over" not in \
+        result["assertions"]["changed"]
+    assert result["expected_failures"] == {
+        "no_longer_apply": ["IMsgrGone#signature"],
+        "changed": ["IMsgrSessionManager.RegisterApplication.bstrPath#max-length:over"]}
+
+
+def test_wording_alone_is_not_breaking(tmp_path):
+    copy = tmp_path / "spec"
+    shutil.copytree(resources.spec_dir(), copy)
+    path = copy / "interfaces" / "IMsgrSessionManager.yaml"
+    path.write_text(path.read_text().replace("Takes an application off", "Removes an application from", 1))
+    result = diff_specs(load_spec(), load_spec(copy))
+    assert [c["name"] for c in result["items"]["changed"]] == ["IMsgrSessionManager",
+                                                                "IMsgrSessionManager.UnRegisterApplication"]
+    assert result["breaking"] == [] and result["assertions"]["changed"] == []
+
+
+def test_removed_requirement_and_new_assertions(tmp_path):
+    copy = tmp_path / "spec"
+    shutil.copytree(resources.spec_dir(), copy)
+    path = copy / "requirements.yaml"
+    text = path.read_text()
+    start = text.index("  session-manager.register.duplicate-guid:")
+    end = text.index("\n  session-manager.register.", start + 10)
+    path.write_text(text[:start] + text[end + 1:])
+    result = diff_specs(load_spec(), load_spec(copy))
+    assert "requirement session-manager.register.duplicate-guid" in result["items"]["removed"]
+    assert "session-manager.register.duplicate-guid" in result["assertions"]["removed"]
+    back = diff_specs(load_spec(copy), load_spec())
+    assert "new assertion: session-manager.register.duplicate-guid" in back["breaking"]
+
+
+def test_command_prints_markdown_and_json(modified, tmp_path):
+    expected = tmp_path / "xfail.yaml"
+    expected.write_text("expected_failures:\n  - {id: 'IMsgrGone#signature', reason: gone}\n")
+    shipped = str(resources.spec_dir())
+    markdown = subprocess.run([sys.executable, "-m", "msgrspec", "diff", shipped, str(modified),
+                               "--expected-failures", str(expected)], capture_output=True, text=True)
+    assert markdown.returncode == 0, markdown.stderr
+    assert "## Breaking changes" in markdown.stdout and "- IMsgrGone#signature" in markdown.stdout
+    as_json = subprocess.run([sys.executable, "-m", "msgrspec", "diff", shipped, str(modified), "--format", "json"],
+                             capture_output=True, text=True)
+    assert json.loads(as_json.stdout)["new_spec"] == load_spec(modified).digest
+
+
+def test_markdown_lists_every_section():
+    spec = load_spec()
+    text = to_markdown(diff_specs(spec, spec, set()))
+    for title in ("Breaking changes", "Items added", "Items removed", "Items changed", "Assertions added",
+                  "Assertions removed", "Assertions changed", "Expected failures that no longer apply"):
+        assert f"## {title} (0)" in text
