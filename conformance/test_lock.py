@@ -262,6 +262,19 @@ def test_response_without_an_open_challenge_is_refused(local, profile, v):
                       v.MSGR_E_API_ALREADY_UNLOCKED, f"SendResponse after unlocking ({coclass})")
 
 
+@pytest.mark.requirement("lock.response.after-failure")
+def test_response_after_a_failed_unlock_is_refused(local, v):
+    for coclass in LOCKABLE:
+        exchange = Exchange(local, coclass, v).enabled()
+        assert_ok(exchange.request(56), "RequestChallenge")
+        assert_ok(exchange.respond("msgrspec", "wrong key"), "SendResponse")
+        assert exchange.result().args == (56, False)
+        assert_hr(local.call(exchange.lock, "SendResponse", "msgrspec", "0" * 32, 56), v.MSGR_E_API_UNLOCK_FAILED,
+                  f"SendResponse after a failed unlock ({coclass})")
+        assert not [e for e in settled(local) if e.name == "OnLockResult"], "the refused response raised a result"
+        assert exchange.status() == v.LOCK_UNLOCKFAILED, f"{coclass}: Status after the refused response"
+
+
 @pytest.mark.requirement("lock.response.cookie")
 def test_response_with_a_foreign_cookie_is_refused(local, profile, v):
     for coclass in LOCKABLE:

@@ -62,3 +62,13 @@ def test_add_contact_takes_the_service_id(local, private, v):
     assert_hr(local.call(private, "AddContact", stranger(), service_id(local)), v.S_OK, "AddContact with a service ID")
     event = wait_for(local, named(PRIVATE, "OnContactListAdd"), "OnContactListAdd")
     assert not event.args[0] & 0x80000000, "the addition with a service ID failed"
+
+
+# -- EnableAlertEvents --------------------------------------------------------------------------------
+
+@pytest.mark.requirement("private.alerts.site-ids")
+def test_enable_alert_events_wants_long_site_ids(local, private, v):
+    """A VARIANT array may carry any type; a text entry that is no number is not a site ID."""
+    assert_hr(local.call(private, "EnableAlertEvents", [1, "not a site id"]), v.E_INVALIDARG,
+              "EnableAlertEvents with a string among the site IDs")
+    assert_hr(local.call(private, "EnableAlertEvents", [1, 2]), v.S_OK, "EnableAlertEvents with LONG site IDs")
