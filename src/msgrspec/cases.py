@@ -39,7 +39,7 @@ class Case:
 
 def _requirements(spec: Spec, kind: str, item: str, extra: tuple[str, ...] = ()) -> tuple[str, ...]:
     base = STRUCTURE_REQUIREMENTS[kind]
-    found = tuple(r for r in extra if r in spec.requirements)
+    found = tuple(r for r in extra if r in spec.requirements and r != base)
     return ((base,) if base in spec.requirements else ()) + found
 
 

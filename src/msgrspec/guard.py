@@ -62,6 +62,9 @@ class GuardedParty:
             result = thunk()
         except AdapterFault:
             raise
+        except AssertionError as exc:  # the per-test timeout interrupted the operation: keep it on record
+            self.trace.record(self.role, operation, args, f"interrupted: {exc}")
+            raise
         except Exception as exc:  # noqa: BLE001 - any fault of the implementation is reported, not raised
             self.trace.record(self.role, operation, args, f"raised {type(exc).__name__}: {exc}")
             raise AdapterFault(f"the adapter raised {type(exc).__name__} in {operation}"

@@ -7,6 +7,7 @@ the profile (not applicable items), and writes the JSON report.
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import signal
@@ -32,10 +33,15 @@ _STATE = pytest.StashKey["_RunState"]()
 _CASE = pytest.StashKey["case_module.Case"]()
 _TRACE = pytest.StashKey[Trace]()
 _PARTIES = pytest.StashKey[list]()
+_TIMED_OUT = pytest.StashKey[str]()
 
 
 class AdapterTimeout(AssertionError):
-    """The implementation did not answer within the per-test time limit."""
+    """The implementation did not answer within the per-test time limit.
+
+    An implementation's own `except Exception` may swallow it; the plugin remembers that the limit
+    expired (the `_TIMED_OUT` stash key) and reports the phase failed with this reason all the same.
+    """
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -310,22 +316,46 @@ def peer(request: pytest.FixtureRequest, world, profile) -> GuardedParty:
 
 # -- running, timing out, reporting -------------------------------------------------------------
 
-@pytest.hookimpl(hookwrapper=True)
-def pytest_runtest_call(item: pytest.Item):
+@contextlib.contextmanager
+def _time_limit(item: pytest.Item):
+    """Interrupt the phase when the implementation takes longer than --msgrspec-timeout."""
     limit = item.config.getoption("--msgrspec-timeout")
     armed = bool(limit) and _is_conformance(item) and hasattr(signal, "setitimer") and \
         threading.current_thread() is threading.main_thread()
-    if armed:
-        def expire(_signum, _frame):
-            raise AdapterTimeout(f"the implementation did not answer within {limit:g} s (the per-test timeout)")
-        previous = signal.signal(signal.SIGALRM, expire)
-        signal.setitimer(signal.ITIMER_REAL, limit)
+    if not armed:
+        yield
+        return
+
+    def expire(_signum, _frame):
+        reason = f"the implementation did not answer within {limit:g} s (the per-test timeout)"
+        item.stash[_TIMED_OUT] = reason
+        raise AdapterTimeout(reason)
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.setitimer(signal.ITIMER_REAL, limit)
     try:
         yield
     finally:
-        if armed:
-            signal.setitimer(signal.ITIMER_REAL, 0)
-            signal.signal(signal.SIGALRM, previous)
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_setup(item: pytest.Item):
+    with _time_limit(item):
+        yield
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_call(item: pytest.Item):
+    with _time_limit(item):
+        yield
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_teardown(item: pytest.Item):
+    with _time_limit(item):
+        yield
 
 
 @pytest.hookimpl(hookwrapper=True)
@@ -336,6 +366,11 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
     report: pytest.TestReport = outcome.get_result()
     if not _is_conformance(item):
         return
+    timed_out = item.stash.get(_TIMED_OUT, None)
+    if timed_out and not report.failed:
+        report.outcome = "failed"  # the implementation swallowed the interruption; the limit still expired
+        report.longrepr = f"{item.nodeid}: {timed_out}"
+    item.stash[_TIMED_OUT] = ""
     _mark_blocked(item, call, report)
     trace = item.stash.get(_TRACE, None)
     output = "".join(p.output() for p in item.stash.get(_PARTIES, []))

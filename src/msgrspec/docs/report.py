@@ -9,7 +9,7 @@ from pathlib import Path
 import attrs
 
 #: every status a requirement may have in a report, in the order the pages list them
-STATUSES = ("passed", "failed", "xfail", "xpass", "not-applicable", "untestable", "untested")
+STATUSES = ("passed", "failed", "blocked", "xfail", "xpass", "not-applicable", "skipped", "untestable", "untested")
 #: the environment variable that names a report when no option does
 REPORT_ENV = "MSGRSPEC_REPORT"
 

@@ -1,0 +1,591 @@
+"""Deliberately broken variants of the reference implementation, one fault each.
+
+They prove that the conformance suite catches faults (tests/test_fault_detection.py
+runs the suite against each one). Every variant is a zero-argument factory that
+returns a `BrokenAdapter`, a ReferenceAdapter whose parties are wrapped in a
+`PartyWrapper` subclass: the wrapper passes every operation of the adapter
+contract to the reference party and changes one thing on the way (an argument,
+an HRESULT, an event, the type information), so src/msgrspec/reference itself
+stays correct. The docstring of each factory names its fault.
+
+Run one by hand with::
+
+    PYTHONPATH=tests python -m pytest conformance --msgrspec-adapter broken_variants:app_name_accepts_257
+"""
+from __future__ import annotations
+
+import copy
+import time
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from msgrspec import adapter as contract
+from msgrspec.adapter import EventRecord, ObjRef, Outcome
+from msgrspec.reference import ReferenceAdapter
+from msgrspec.reference import codes, typeinfo
+from msgrspec.reference.lock import expected_response
+from msgrspec.reference.manager import SessionManager
+from msgrspec.reference.objects import utf16_units
+from msgrspec.reference.session import Session
+from msgrspec.reference.world import ReferenceParty, ReferenceWorld
+
+
+def _is(name: Any, wanted: str) -> bool:
+    """Whether a member name given to call/get/put is `wanted` (IDispatch names ignore case)."""
+    return isinstance(name, str) and name.lower() == wanted.lower()
+
+
+class PartyWrapper(contract.Party):
+    """A reference party behind the adapter contract; subclasses override one operation to break it."""
+
+    def __init__(self, inner: ReferenceParty):
+        self.inner = inner
+        self.signin = inner.signin
+
+    def target(self, obj: Any) -> Any:
+        """The reference object behind an ObjRef (None if there is none)."""
+        return self.inner.resolve(obj)
+
+    def create(self, coclass: str) -> Outcome:
+        return self.inner.create(coclass)
+
+    def query_interface(self, obj: ObjRef, interface: str) -> Outcome:
+        return self.inner.query_interface(obj, interface)
+
+    def call(self, obj: ObjRef, method: str, args: Sequence[Any] = ()) -> Outcome:
+        return self.inner.call(obj, method, args)
+
+    def get(self, obj: ObjRef, prop: str, index: Any = None) -> Outcome:
+        return self.inner.get(obj, prop, index)
+
+    def put(self, obj: ObjRef, prop: str, value: Any, index: Any = None) -> Outcome:
+        return self.inner.put(obj, prop, value, index)
+
+    def connect(self, obj: ObjRef, dispinterface: str) -> Outcome:
+        return self.inner.connect(obj, dispinterface)
+
+    def disconnect(self, obj: ObjRef, cookie: int) -> Outcome:
+        return self.inner.disconnect(obj, cookie)
+
+    def events(self) -> list[EventRecord]:
+        return self.inner.events()
+
+    def contact(self, signin: str) -> Outcome:
+        return self.inner.contact(signin)
+
+    def type_info(self, name: str) -> Outcome:
+        return self.inner.type_info(name)
+
+    def launch(self, invitation: ObjRef) -> Outcome:
+        return self.inner.launch(invitation)
+
+    def output(self) -> str:
+        return self.inner.output()
+
+
+class BrokenWorld(contract.World):
+    """A reference world whose parties are seen through a wrapper."""
+
+    def __init__(self, inner: ReferenceWorld, wrapper: type[PartyWrapper]):
+        self.inner = inner
+        self._local = wrapper(inner.local)
+        self._peer = wrapper(inner.peer) if inner.peer is not None else None
+
+    @property
+    def local(self) -> PartyWrapper:
+        return self._local
+
+    @property
+    def peer(self) -> PartyWrapper | None:
+        return self._peer
+
+    def close(self) -> None:
+        self.inner.close()
+
+
+class BrokenAdapter(ReferenceAdapter):
+    """The reference implementation with one fault: parties wrapped in `wrapper`, worlds adjusted by `adjust`."""
+
+    def __init__(self, fault: str, wrapper: type[PartyWrapper] = PartyWrapper,
+                 adjust: Callable[[ReferenceWorld], None] | None = None, **options: Any):
+        super().__init__(**options)
+        self.fault = fault
+        self.wrapper = wrapper
+        self.adjust = adjust
+        self.name = f"broken reference ({fault})"
+
+    def profile(self) -> contract.Profile:
+        found = super().profile()
+        return contract.Profile(implementation=f"msgrspec reference implementation, broken: {self.fault}",
+                                product=found.product, features=found.features, lock_id=found.lock_id,
+                                lock_key=found.lock_key)
+
+    def open_world(self) -> BrokenWorld:
+        world = super().open_world()
+        if self.adjust is not None:
+            self.adjust(world)
+        return BrokenWorld(world, self.wrapper)
+
+
+def _broken(factory: Callable[[], BrokenAdapter]) -> Callable[[], BrokenAdapter]:
+    """Register a variant factory in VARIANTS under its function name."""
+    VARIANTS[factory.__name__] = factory
+    return factory
+
+
+#: every variant, by name: a zero-argument factory returning a BrokenAdapter
+VARIANTS: dict[str, Callable[[], BrokenAdapter]] = {}
+
+
+def fault_of(name: str) -> str:
+    """The fault a variant has: the first paragraph of its factory's docstring, on one line."""
+    return " ".join((VARIANTS[name].__doc__ or name).strip().split("\n\n")[0].split())
+
+
+# -- limits ------------------------------------------------------------------------------------------------
+
+class _AppName257(PartyWrapper):
+    def call(self, obj, method, args=()):
+        args = list(args)
+        if _is(method, "RegisterApplication") and len(args) == 5 and isinstance(args[1], str) \
+                and utf16_units(args[1]) == 257:
+            args[1] = args[1][:256]  # the length check is off by one: 257 characters get in (cut to 256)
+        return super().call(obj, method, args)
+
+
+@_broken
+def app_name_accepts_257() -> BrokenAdapter:
+    """RegisterApplication accepts a bstrAppName of 257 characters (off by one; the limit is 256)."""
+    return BrokenAdapter(fault_of("app_name_accepts_257"), _AppName257)
+
+
+class _ContextData300(PartyWrapper):
+    def call(self, obj, method, args=()):
+        if _is(method, "SendContextData") and len(args) == 1 and isinstance(args[0], str) \
+                and utf16_units(args[0]) >= 300:
+            return Outcome(codes.SR_CONTEXT_DATA_OVER_LIMIT)  # off by one: 300 is refused, not only 301+
+        return super().call(obj, method, args)
+
+
+@_broken
+def context_data_refused_at_300() -> BrokenAdapter:
+    """SendContextData refuses exactly 300 characters with SR_CONTEXT_DATA_OVER_LIMIT (off by one; 300 is allowed)."""
+    return BrokenAdapter(fault_of("context_data_refused_at_300"), _ContextData300)
+
+
+class _NonZeroFlags(PartyWrapper):
+    def call(self, obj, method, args=()):
+        args = list(args)
+        if _is(method, "RegisterApplication") and len(args) == 5 and args[4] != 0:
+            args[4] = 0  # ulFlags is not checked
+        return super().call(obj, method, args)
+
+
+@_broken
+def nonzero_flags_accepted() -> BrokenAdapter:
+    """RegisterApplication accepts a non-zero ulFlags instead of refusing it with E_INVALIDARG."""
+    return BrokenAdapter(fault_of("nonzero_flags_accepted"), _NonZeroFlags)
+
+
+# -- events ------------------------------------------------------------------------------------------------
+
+class _NoOnAppRegistered(PartyWrapper):
+    def events(self):
+        return [e for e in super().events() if e.name != "OnAppRegistered"]
+
+
+@_broken
+def on_app_registered_never_fired() -> BrokenAdapter:
+    """OnAppRegistered is never fired after a successful RegisterApplication."""
+    return BrokenAdapter(fault_of("on_app_registered_never_fired"), _NoOnAppRegistered)
+
+
+class _NoOnAccepted(PartyWrapper):
+    def events(self):
+        return [e for e in super().events() if not (e.dispinterface == "DMsgrSessionEvents" and e.name == "OnAccepted")]
+
+
+@_broken
+def on_accepted_not_delivered() -> BrokenAdapter:
+    """OnAccepted is not delivered to the inviter's session when the recipient accepts."""
+    return BrokenAdapter(fault_of("on_accepted_not_delivered"), _NoOnAccepted)
+
+
+class _TerminationArgsSwapped(PartyWrapper):
+    def events(self):
+        return [EventRecord(e.cookie, e.dispinterface, e.name, tuple(reversed(e.args)))
+                if e.name == "OnTermination" else e for e in super().events()]
+
+
+@_broken
+def on_termination_args_swapped() -> BrokenAdapter:
+    """OnTermination carries its arguments in the wrong order: (bstrAppData, hr) instead of (hr, bstrAppData)."""
+    return BrokenAdapter(fault_of("on_termination_args_swapped"), _TerminationArgsSwapped)
+
+
+# -- HRESULTs ----------------------------------------------------------------------------------------------
+
+class _RemapHR(PartyWrapper):
+    """Answer `new` where the reference answers `old` to a call of `method`."""
+
+    method: str = ""
+    old: int = 0
+    new: int = 0
+
+    def call(self, obj, method, args=()):
+        outcome = super().call(obj, method, args)
+        if _is(method, self.method) and outcome.hr == self.old:
+            return Outcome(self.new)
+        return outcome
+
+
+class _ReRegisterEFail(_RemapHR):
+    method, old, new = "RegisterApplication", codes.SR_APP_ALREADY_REGISTERED, codes.E_FAIL
+
+
+@_broken
+def reregister_answers_e_fail() -> BrokenAdapter:
+    """Registering a GUID that is already registered answers E_FAIL instead of SR_APP_ALREADY_REGISTERED."""
+    return BrokenAdapter(fault_of("reregister_answers_e_fail"), _ReRegisterEFail)
+
+
+class _UnRegisterUnknownOK(_RemapHR):
+    method, old, new = "UnRegisterApplication", codes.SR_APP_NOT_REGISTERED, codes.S_OK
+
+
+@_broken
+def unregister_unknown_answers_s_ok() -> BrokenAdapter:
+    """UnRegisterApplication of a GUID nobody registered answers S_OK instead of SR_APP_NOT_REGISTERED."""
+    return BrokenAdapter(fault_of("unregister_unknown_answers_s_ok"), _UnRegisterUnknownOK)
+
+
+class _InviteSelf(_RemapHR):
+    method, old, new = "Invite", codes.SR_INVITED_SELF, codes.S_OK
+
+
+@_broken
+def invite_self_allowed() -> BrokenAdapter:
+    """SR_INVITED_SELF is not enforced: inviting the signed-in user answers S_OK."""
+    return BrokenAdapter(fault_of("invite_self_allowed"), _InviteSelf)
+
+
+class _CancelByInvitee(_RemapHR):
+    method, old, new = "Cancel", codes.SR_NOT_INVITER, codes.S_OK
+
+
+@_broken
+def cancel_by_invitee_allowed() -> BrokenAdapter:
+    """SR_NOT_INVITER is not enforced: Cancel on the recipient's session answers S_OK."""
+    return BrokenAdapter(fault_of("cancel_by_invitee_allowed"), _CancelByInvitee)
+
+
+class _DeclineByInviter(_RemapHR):
+    method, old, new = "Decline", codes.SR_NOT_INVITEE, codes.S_OK
+
+
+@_broken
+def decline_by_inviter_allowed() -> BrokenAdapter:
+    """SR_NOT_INVITEE is not enforced: Decline on the inviter's session answers S_OK."""
+    return BrokenAdapter(fault_of("decline_by_inviter_allowed"), _DeclineByInviter)
+
+
+# -- Lock and Key ------------------------------------------------------------------------------------------
+
+class _LockOpensTwice(_RemapHR):
+    method, old, new = "RequestChallenge", codes.MSGR_E_API_ALREADY_UNLOCKED, codes.S_OK
+
+
+@_broken
+def lock_opens_twice() -> BrokenAdapter:
+    """RequestChallenge on an unlocked object answers S_OK instead of MSGR_E_API_ALREADY_UNLOCKED."""
+    return BrokenAdapter(fault_of("lock_opens_twice"), _LockOpensTwice)
+
+
+def _open_gate(world: ReferenceWorld) -> None:
+    world.lock_enforced = False  # the objects never refuse a call, though the profile says they do
+
+
+@_broken
+def calls_allowed_while_locked() -> BrokenAdapter:
+    """Locked objects do not refuse calls: CreateSession, AddContact... work before the lock is opened."""
+    return BrokenAdapter(fault_of("calls_allowed_while_locked"), adjust=_open_gate)
+
+
+class _AnyResponse(PartyWrapper):
+    """SendResponse is checked against the right digest whatever digest the caller sent."""
+
+    def __init__(self, inner):
+        super().__init__(inner)
+        self.challenges: dict[int, str] = {}
+
+    def events(self):
+        found = super().events()
+        for event in found:
+            if event.name == "OnLockChallenge" and len(event.args) == 2:
+                self.challenges[event.args[0]] = event.args[1]
+        return found
+
+    def call(self, obj, method, args=()):
+        args = list(args)
+        key = self.inner.world.lock_key
+        if _is(method, "SendResponse") and len(args) == 3 and args[2] in self.challenges and key:
+            args[1] = expected_response(self.challenges[args[2]], key)
+        return super().call(obj, method, args)
+
+
+@_broken
+def lock_accepts_any_response() -> BrokenAdapter:
+    """The MD5 check of SendResponse is wrong: any response unlocks (given the right application ID)."""
+    return BrokenAdapter(fault_of("lock_accepts_any_response"), _AnyResponse)
+
+
+class _NoLockInterface(PartyWrapper):
+    def query_interface(self, obj, interface):
+        if isinstance(interface, str) and typeinfo.interface_name(interface) == "IMsgrLock":
+            return Outcome(codes.E_NOINTERFACE)
+        return super().query_interface(obj, interface)
+
+
+@_broken
+def no_imsgrlock_interface() -> BrokenAdapter:
+    """QueryInterface for IMsgrLock answers E_NOINTERFACE on MsgrSessionManager and MessengerPriv."""
+    return BrokenAdapter(fault_of("no_imsgrlock_interface"), _NoLockInterface)
+
+
+# -- property access ---------------------------------------------------------------------------------------
+
+class _StateWritable(PartyWrapper):
+    def put(self, obj, prop, value, index=None):
+        if _is(prop, "State") and isinstance(self.target(obj), Session):
+            return Outcome(codes.S_OK)
+        return super().put(obj, prop, value, index)
+
+
+@_broken
+def read_only_state_writable() -> BrokenAdapter:
+    """The read-only property IMsgrSession.State accepts writes (put State answers S_OK)."""
+    return BrokenAdapter(fault_of("read_only_state_writable"), _StateWritable)
+
+
+class _ApplicationsPut(PartyWrapper):
+    def put(self, obj, prop, value, index=None):
+        if _is(prop, "Applications") and isinstance(self.target(obj), SessionManager):
+            return Outcome(codes.E_NOTIMPL)
+        return super().put(obj, prop, value, index)
+
+
+@_broken
+def not_implemented_put_answers_e_notimpl() -> BrokenAdapter:
+    """A write to the not-implemented IMsgrSessionManager.Applications (which has no put accessor) answers E_NOTIMPL
+    instead of DISP_E_MEMBERNOTFOUND."""
+    return BrokenAdapter(fault_of("not_implemented_put_answers_e_notimpl"), _ApplicationsPut)
+
+
+class _ApplicationsGet(PartyWrapper):
+    def get(self, obj, prop, index=None):
+        if _is(prop, "Applications") and isinstance(self.target(obj), SessionManager):
+            return Outcome(codes.DISP_E_MEMBERNOTFOUND)
+        return super().get(obj, prop, index)
+
+
+@_broken
+def not_implemented_get_wrong_code() -> BrokenAdapter:
+    """Reading the not-implemented IMsgrSessionManager.Applications answers DISP_E_MEMBERNOTFOUND instead of
+    E_NOTIMPL."""
+    return BrokenAdapter(fault_of("not_implemented_get_wrong_code"), _ApplicationsGet)
+
+
+# -- type information --------------------------------------------------------------------------------------
+
+class _TypeInfoEdit(PartyWrapper):
+    """Edit the type information of one interface or enumeration after the reference describes it."""
+
+    subject: str = ""
+
+    def edit(self, described: dict) -> None:
+        raise NotImplementedError
+
+    def type_info(self, name):
+        outcome = super().type_info(name)
+        resolved = (typeinfo.interface_name(name) or typeinfo.dispinterface_name(name) or name) \
+            if isinstance(name, str) else None
+        if resolved == self.subject and outcome.ok and isinstance(outcome.value, dict):
+            described = copy.deepcopy(outcome.value)
+            self.edit(described)
+            return Outcome(outcome.hr, described, outcome.outs)
+        return outcome
+
+
+class _WrongDispid(_TypeInfoEdit):
+    subject = "IMsgrSession"
+
+    def edit(self, described):
+        for entry in described["members"]:
+            if entry["name"] == "Invite":
+                entry["dispid"] += 1
+
+
+@_broken
+def wrong_dispid() -> BrokenAdapter:
+    """The type information gives IMsgrSession.Invite a wrong DISPID (one more than the type library's)."""
+    return BrokenAdapter(fault_of("wrong_dispid"), _WrongDispid)
+
+
+class _SwappedVtable(_TypeInfoEdit):
+    subject = "IMsgrSessionManager"
+
+    def edit(self, described):
+        members = described["members"]
+        names = [m["name"] for m in members]
+        a, b = names.index("CreateSession"), names.index("GetLaunchingSession")
+        members[a], members[b] = members[b], members[a]
+
+
+@_broken
+def swapped_vtable_order() -> BrokenAdapter:
+    """The type information swaps the vtable slots of IMsgrSessionManager.CreateSession and GetLaunchingSession."""
+    return BrokenAdapter(fault_of("swapped_vtable_order"), _SwappedVtable)
+
+
+class _EventParamsSwapped(_TypeInfoEdit):
+    subject = "DMsgrSessionEvents"
+
+    def edit(self, described):
+        for entry in described["members"]:
+            if entry["name"] == "OnTermination":
+                entry["params"].reverse()
+
+
+@_broken
+def event_params_swapped_in_type_info() -> BrokenAdapter:
+    """The type information lists the parameters of DMsgrSessionEvents.OnTermination in the wrong order
+    (bstrAppData before hr)."""
+    return BrokenAdapter(fault_of("event_params_swapped_in_type_info"), _EventParamsSwapped)
+
+
+class _WrongEnumValue(_TypeInfoEdit):
+    subject = "SESSION_STATE"
+
+    def edit(self, described):
+        described["values"]["SS_CONNECTED"] += 1
+
+
+@_broken
+def wrong_enum_value() -> BrokenAdapter:
+    """The type information gives SESSION_STATE.SS_CONNECTED a wrong value."""
+    return BrokenAdapter(fault_of("wrong_enum_value"), _WrongEnumValue)
+
+
+# -- sessions ----------------------------------------------------------------------------------------------
+
+class _SameSession(PartyWrapper):
+    def __init__(self, inner):
+        super().__init__(inner)
+        self.made: dict[str, Outcome] = {}
+
+    def call(self, obj, method, args=()):
+        if _is(method, "CreateSession") and isinstance(obj, ObjRef) and obj.object_id in self.made:
+            return self.made[obj.object_id]
+        outcome = super().call(obj, method, args)
+        if _is(method, "CreateSession") and outcome.ok and isinstance(obj, ObjRef):
+            self.made[obj.object_id] = outcome
+        return outcome
+
+
+@_broken
+def create_session_same_object() -> BrokenAdapter:
+    """CreateSession returns the same session object every time it is called on one session manager."""
+    return BrokenAdapter(fault_of("create_session_same_object"), _SameSession)
+
+
+class _BareSessionID(PartyWrapper):
+    def get(self, obj, prop, index=None):
+        outcome = super().get(obj, prop, index)
+        if _is(prop, "SessionID") and outcome.ok and isinstance(outcome.value, str):
+            return Outcome(outcome.hr, outcome.value.strip("{}"), outcome.outs)
+        return outcome
+
+
+@_broken
+def session_id_without_braces() -> BrokenAdapter:
+    """SessionID is a GUID without its braces (xxxxxxxx-... instead of {xxxxxxxx-...})."""
+    return BrokenAdapter(fault_of("session_id_without_braces"), _BareSessionID)
+
+
+# -- breaking the adapter contract -------------------------------------------------------------------------
+
+class _RaisesInSessionID(PartyWrapper):
+    def get(self, obj, prop, index=None):
+        if _is(prop, "SessionID"):
+            raise RuntimeError("simulated crash in the SessionID accessor")
+        return super().get(obj, prop, index)
+
+
+@_broken
+def raises_in_get_session_id() -> BrokenAdapter:
+    """The adapter raises a Python exception (RuntimeError) when SessionID is read."""
+    return BrokenAdapter(fault_of("raises_in_get_session_id"), _RaisesInSessionID)
+
+
+class _WrongTypeState(PartyWrapper):
+    def get(self, obj, prop, index=None):
+        outcome = super().get(obj, prop, index)
+        if _is(prop, "State") and outcome.ok:
+            return outcome.value  # the bare value, not an Outcome
+        return outcome
+
+
+@_broken
+def wrong_type_from_get_state() -> BrokenAdapter:
+    """The adapter answers a read of State with a bare int instead of an Outcome."""
+    return BrokenAdapter(fault_of("wrong_type_from_get_state"), _WrongTypeState)
+
+
+class _HangsInGetLaunchingSession(PartyWrapper):
+    def call(self, obj, method, args=()):
+        if _is(method, "GetLaunchingSession"):
+            time.sleep(3600)
+        return super().call(obj, method, args)
+
+
+@_broken
+def hangs_in_get_launching_session() -> BrokenAdapter:
+    """The adapter hangs (sleeps for an hour) in GetLaunchingSession."""
+    return BrokenAdapter(fault_of("hangs_in_get_launching_session"), _HangsInGetLaunchingSession)
+
+
+class _HangsCreatingMessengerPriv(PartyWrapper):
+    def create(self, coclass):
+        if _is(coclass, "MessengerPriv"):
+            time.sleep(3600)
+        return super().create(coclass)
+
+
+@_broken
+def hangs_creating_messenger_priv() -> BrokenAdapter:
+    """The adapter hangs (sleeps for an hour) creating MessengerPriv, which a fixture does before the test."""
+    return BrokenAdapter(fault_of("hangs_creating_messenger_priv"), _HangsCreatingMessengerPriv)
+
+
+class _CannotCreateManager(PartyWrapper):
+    def create(self, coclass):
+        if _is(coclass, "MsgrSessionManager") or str(coclass).upper() == "{E3A3B1D9-5675-43C0-BF04-37BE11939FB7}":
+            return contract.Outcome(codes.E_FAIL)
+        return super().create(coclass)
+
+
+@_broken
+def cannot_create_session_manager() -> BrokenAdapter:
+    """MsgrSessionManager cannot be created: every creation answers E_FAIL."""
+    return BrokenAdapter(fault_of("cannot_create_session_manager"), _CannotCreateManager)
+
+
+class _NoisyReRegister(_ReRegisterEFail):
+    def output(self) -> str:
+        return "noisy implementation: wrote a log line\n" + super().output()
+
+
+@_broken
+def reregister_answers_e_fail_noisily() -> BrokenAdapter:
+    """As reregister_answers_e_fail, and the implementation writes a log line for the report to keep."""
+    return BrokenAdapter(fault_of("reregister_answers_e_fail_noisily"), _NoisyReRegister)
