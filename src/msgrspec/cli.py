@@ -92,6 +92,9 @@ class _TestCommand(click.Command):
             os.environ["MSGRSPEC_PROCESS_COMMAND"] = json.dumps(tail)
         return rest
 
+    def collect_usage_pieces(self, ctx: click.Context) -> list[str]:
+        return super().collect_usage_pieces(ctx) + ["[-- COMMAND [ARGS]...]"]
+
 
 def _to_env(name: str):
     """A click callback that hands an option's value to the adapter through the environment."""

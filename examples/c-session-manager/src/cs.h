@@ -1,0 +1,86 @@
+/* The C session manager: what every file shares.
+ *
+ * Objects are COM objects in the plain-C style of the header widl generates
+ * from `msgrspec idl`: each interface is a struct whose first member is the
+ * lpVtbl pointer, every object starts with its primary interface followed by
+ * a `struct cs_base`, and QueryInterface/AddRef/Release keep one reference
+ * count per object. Nothing here needs Windows: BSTRs, VARIANTs and
+ * SAFEARRAYs are the header's types, allocated by the helpers in bstr.c.
+ */
+#ifndef CS_H
+#define CS_H
+
+#define COBJMACROS
+#define CONST_VTABLE
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "msgrpriv.h"
+#include <oleauto.h>
+#include <olectl.h>
+
+/* Messenger API codes the type library does not carry */
+#define CS_MSGR_E_NOT_LOGGED_ON ((HRESULT)0x8100031E)
+#define CS_MISTATUS_OFFLINE 0x1
+#define CS_MISTATUS_ONLINE 0x2
+#define CS_MCONTACTPROP_GROUPS 0
+#define CS_MCONTACTPROP_EMAIL 1
+
+#define CS_HR(x) ((unsigned long)(ULONG)(x))
+#define CS_CONTAINER(ptr, type, member) ((type *)((char *)(ptr) - offsetof(type, member)))
+
+extern const IID cs_IID_IUnknown, cs_IID_IDispatch, cs_IID_IConnectionPointContainer, cs_IID_IConnectionPoint;
+extern const GUID cs_GUID_NULL;
+
+struct cs_world;
+
+enum cs_kind { CS_MANAGER, CS_SESSION, CS_PRIVATE, CS_CONTACT };
+
+/* What every object carries right after its primary interface. */
+struct cs_base {
+    LONG refs;
+    enum cs_kind kind;
+    const char *default_interface;  /* the name an ObjRef of the object's default interface carries */
+    struct cs_world *world;
+    HRESULT (*query)(struct cs_base *self, REFIID riid, void **out);
+    void (*destroy)(struct cs_base *self);
+    struct cs_base *next_manager;    /* the world's list of live session managers */
+};
+
+/* The identity (IUnknown) of an object is its primary interface, one pointer before its base. */
+#define CS_BASE(identity) ((struct cs_base *)((void **)(identity) + 1))
+#define CS_IDENTITY(base) ((IUnknown *)((void **)(base) - 1))
+
+ULONG cs_addref(struct cs_base *self);
+ULONG cs_release(struct cs_base *self);
+HRESULT cs_query(struct cs_base *self, REFIID riid, void **out);
+extern long cs_live_objects;
+
+/* bstr.c: BSTRs, VARIANTs and SAFEARRAYs without oleaut32 */
+BSTR cs_bstr_alloc(const WCHAR *units, UINT length);
+BSTR cs_bstr_utf8(const char *text, size_t length);  /* UTF-8 (surrogates allowed) -> BSTR */
+BSTR cs_bstr_ascii(const char *text);
+BSTR cs_bstr_copy(const BSTR text);
+void cs_bstr_free(BSTR text);
+UINT cs_bstr_len(const BSTR text);                     /* UTF-16 code units; 0 for NULL */
+char *cs_bstr_to_utf8(const BSTR text);                 /* malloc'd; "" for NULL */
+int cs_bstr_equal(const BSTR a, const BSTR b);          /* NULL equals "" */
+int cs_bstr_equal_ascii_nocase(const BSTR a, const char *b);
+SAFEARRAY *cs_safearray_variants(ULONG count);
+void cs_safearray_destroy(SAFEARRAY *array);
+void cs_variant_init(VARIANT *v);
+void cs_variant_clear(VARIANT *v);
+HRESULT cs_variant_copy(VARIANT *to, const VARIANT *from);
+
+/* md5.c */
+void cs_md5_hex(const unsigned char *data, size_t length, char out[33]);
+
+/* guid text */
+int cs_guid_registry_form(const BSTR text);  /* {XXXXXXXX-XXXX-XXXX-XXXX-XXXXXXXXXXXX}, upper case */
+BSTR cs_new_guid(void);
+void cs_random_bytes(unsigned char *out, size_t count);
+
+#endif
