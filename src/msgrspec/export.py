@@ -23,12 +23,16 @@ def _plain(obj: Any) -> Any:
 
 def _interface(interface: Interface) -> dict:
     data = _plain(interface)
+    vtable = interface.vtable
+    slots: dict[str, list[int]] = {}
+    for slot in vtable:
+        slots.setdefault(slot.name, []).append(slot.index)
     for member, exported in zip(interface.members, data["members"]):
         exported["kind"] = member.kind
-        exported["slots"] = [slot.index for slot in interface.vtable if slot.name == member.name]
+        exported["slots"] = list(slots.get(member.name, ()))
         if isinstance(member, Property):
             exported["accessors"] = exported.pop("accessors_declared")
-    data["vtable"] = [_plain(slot) for slot in interface.vtable]
+    data["vtable"] = [_plain(slot) for slot in vtable]
     return data
 
 

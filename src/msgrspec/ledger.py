@@ -37,7 +37,14 @@ def _behaviour(spec: Spec) -> dict[str, list]:
 
 def build_ledger(spec: Spec) -> list[Entry]:
     behaviour = _behaviour(spec)
-    cases = all_cases(spec)
+    cases: dict[tuple[str, str], list] = {}  # (kind, item) -> its cases, in order: one pass, not one per member
+    for case in all_cases(spec):
+        cases.setdefault((case.kind, case.item), []).append(case)
+    event_requirements: dict[str, list[str]] = {}
+    for requirement in spec.requirements.values():
+        if not requirement.untestable:
+            for name in dict.fromkeys(requirement.events):
+                event_requirements.setdefault(name, []).append(requirement.id)
     entries: list[Entry] = []
     for interface in spec.interfaces.values():
         if interface.is_external:
@@ -47,9 +54,9 @@ def build_ledger(spec: Spec) -> list[Entry]:
             if isinstance(member, Method):
                 entries.append(Entry("method", member.qualname, tuple(r.id for r in reqs), member.untestable))
             if isinstance(member, Property):
-                access = tuple(c.id for c in cases if c.kind == "access" and c.item == member.qualname)
+                access = tuple(c.id for c in cases.get(("access", member.qualname), ()))
                 entries.append(Entry("access", f"{member.qualname}#{member.access}", access))
-            limits = [c for c in cases if c.kind == "constraint" and c.item == member.qualname]
+            limits = list(cases.get(("constraint", member.qualname), ()))
             for constraint_case in limits:
                 entries.append(Entry("constraint", constraint_case.id, (constraint_case.id,)))
             for code in member.returns:
@@ -60,7 +67,7 @@ def build_ledger(spec: Spec) -> list[Entry]:
                                      tuple(by_requirement + by_limit + success), code.untestable))
     for dispinterface in spec.dispinterfaces.values():
         for event in dispinterface.events:
-            reqs = [r.id for r in spec.requirements.values() if event.qualname in r.events and not r.untestable]
+            reqs = event_requirements.get(event.qualname, [])
             entries.append(Entry("event", event.qualname, tuple(reqs), event.untestable))
     return entries
 

@@ -405,6 +405,8 @@ class Spec:
     errata: Mapping[str, Erratum]
     digest: str = attrs.field(default="", eq=False)  # sha256 of the files the spec was read from
     _index: Mapping[str, Item] = attrs.field(factory=dict, eq=False, repr=False, alias="index")
+    #: reverse indexes (name -> errata, requirements), made on first use
+    _lookups: dict = attrs.field(factory=dict, init=False, eq=False, repr=False)
 
     def items(self) -> Iterator[Item]:
         """Every named item, top-level items followed by their members, events and values."""
@@ -426,12 +428,42 @@ class Spec:
     def __contains__(self, name: str) -> bool:
         return name in self._index
 
+    def _lookup(self, kind: str) -> tuple[tuple, dict[str, list[int]], dict[str, list[int]]]:
+        """(entries, name -> positions of the entries that name it, name -> positions of those naming a member).
+
+        Built once, so that asking for every item of a large spec costs linear, not quadratic, time.
+        """
+        found = self._lookups.get(kind)
+        if found is None:
+            entries = tuple(self.errata.values() if kind == "errata" else self.requirements.values())
+            exact: dict[str, list[int]] = {}
+            below: dict[str, list[int]] = {}
+            for position, entry in enumerate(entries):
+                for name in (entry.subjects if kind == "errata" else entry.applies_to):
+                    exact.setdefault(name, []).append(position)
+                    dot = name.find(".")
+                    while dot != -1:  # every parent: "A.B.C" is a member of "A" and of "A.B"
+                        below.setdefault(name[:dot], []).append(position)
+                        dot = name.find(".", dot + 1)
+            found = self._lookups[kind] = (entries, exact, below)
+        return found
+
     def errata_for(self, name: str) -> list[Erratum]:
         """The errata whose subjects include `name` or one of its parents or members."""
-        return [e for e in self.errata.values()
-                if any(s == name or s.startswith(name + ".") or name.startswith(s + ".") for s in e.subjects)]
+        entries, exact, below = self._lookup("errata")
+        positions = set(exact.get(name, ())) | set(below.get(name, ()))
+        dot = name.find(".")
+        while dot != -1:
+            positions.update(exact.get(name[:dot], ()))
+            dot = name.find(".", dot + 1)
+        return [entries[i] for i in sorted(positions)]
 
     def requirements_for(self, name: str) -> list[Requirement]:
         """The requirements that apply to `name` or to one of its members."""
-        return [r for r in self.requirements.values()
-                if any(a == name or a.startswith(name + ".") for a in r.applies_to)]
+        entries, exact, below = self._lookup("requirements")
+        return [entries[i] for i in sorted(set(exact.get(name, ())) | set(below.get(name, ())))]
+
+    def requirements_naming(self, name: str) -> list[Requirement]:
+        """The requirements whose applies_to names `name` itself."""
+        entries, exact, _ = self._lookup("requirements")
+        return [entries[i] for i in sorted(set(exact.get(name, ())))]

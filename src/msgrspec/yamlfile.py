@@ -32,11 +32,12 @@ _COLLECTION_TAGS = ("tag:yaml.org,2002:map", "tag:yaml.org,2002:seq")
 class LocatedData:
     """The data of one file with the place of every value and mapping key in it."""
 
-    def __init__(self, file: str, data: Any, values: dict[DataPath, Location], keys: dict[DataPath, Location],
-                 sha256: str = ""):
+    def __init__(self, file: str, data: Any, values: dict[DataPath, tuple[int, int]],
+                 keys: dict[DataPath, tuple[int, int]], sha256: str = ""):
         self.file = file
         self.data = data
         self.sha256 = sha256
+        # (line, column) of every value and key; a Location is made only for the places asked for
         self._values = values
         self._keys = keys
 
@@ -46,23 +47,34 @@ class LocatedData:
         table = self._keys if key else self._values
         while path:
             if path in table:
-                return table[path]
+                return Location(self.file, *table[path])
             path = path[:-1]
             table = self._values
-        return self._values.get((), Location(self.file, 1, 1))
+        return Location(self.file, *self._values.get((), (1, 1)))
 
 
 def _mark(file: str, node: yaml.Node) -> Location:
     return Location(file, node.start_mark.line + 1, node.start_mark.column + 1)
 
 
+_STR_TAG = "tag:yaml.org,2002:str"
+
+
 class _Builder:
     def __init__(self, file: str):
         self.file = file
-        self.values: dict[DataPath, Location] = {}
-        self.keys: dict[DataPath, Location] = {}
+        self.values: dict[DataPath, tuple[int, int]] = {}
+        self.keys: dict[DataPath, tuple[int, int]] = {}
         self.count = 0
         self.scalars = yaml.constructor.SafeConstructor()
+
+    def scalar(self, node: yaml.ScalarNode) -> Any:
+        if node.tag == _STR_TAG:  # what SafeConstructor makes of a string, without its bookkeeping
+            return node.value
+        try:
+            return self.scalars.construct_object(node)
+        except yaml.YAMLError as exc:
+            raise SpecError([Problem(_mark(self.file, node), f"cannot read this value: {exc}")]) from None
 
     def build(self, node: yaml.Node, path: DataPath) -> Any:
         self.count += 1
@@ -71,18 +83,16 @@ class _Builder:
                                      f"the document expands to more than {MAX_NODES} nodes (an alias bomb?)")])
         if len(path) > MAX_DEPTH:
             raise SpecError([Problem(_mark(self.file, node), f"nesting deeper than {MAX_DEPTH} levels")])
-        self.values[path] = _mark(self.file, node)
-        if not isinstance(node, yaml.ScalarNode) and node.tag not in _COLLECTION_TAGS:
+        mark = node.start_mark
+        self.values[path] = (mark.line + 1, mark.column + 1)
+        if isinstance(node, yaml.ScalarNode):
+            return self.scalar(node)
+        if node.tag not in _COLLECTION_TAGS:
             raise SpecError([Problem(_mark(self.file, node), f"cannot read this value: the tag {node.tag} is not "
                                      "allowed in a spec")])
         if isinstance(node, yaml.MappingNode):
             return self._mapping(node, path)
-        if isinstance(node, yaml.SequenceNode):
-            return [self.build(item, path + (i,)) for i, item in enumerate(node.value)]
-        try:
-            return self.scalars.construct_object(node)
-        except yaml.YAMLError as exc:
-            raise SpecError([Problem(_mark(self.file, node), f"cannot read this value: {exc}")]) from None
+        return [self.build(item, path + (i,)) for i, item in enumerate(node.value)]
 
     def _mapping(self, node: yaml.MappingNode, path: DataPath) -> dict:
         result: dict = {}
@@ -92,12 +102,14 @@ class _Builder:
                 raise SpecError([Problem(_mark(self.file, key_node), "merge keys (<<) are not allowed in a spec")])
             if not isinstance(key_node, yaml.ScalarNode):
                 raise SpecError([Problem(_mark(self.file, key_node), "a mapping key must be a plain scalar")])
-            key = self.scalars.construct_object(key_node)
+            key = self.scalars.construct_object(key_node) if key_node.tag != _STR_TAG else key_node.value
             if not isinstance(key, (str, int, bool)) and key is not None:
                 key = str(key)
-            where = _mark(self.file, key_node)
+            mark = key_node.start_mark
+            where = (mark.line + 1, mark.column + 1)
             if key in first_seen:
-                raise SpecError([Problem(where, f"duplicate key {key!r} (first defined at line {first_seen[key].line})")])
+                raise SpecError([Problem(Location(self.file, *where),
+                                         f"duplicate key {key!r} (first defined at line {first_seen[key][0]})")])
             first_seen[key] = where
             self.keys[path + (key,)] = where
             result[key] = self.build(value_node, path + (key,))
@@ -115,13 +127,15 @@ def _decode(path: Path, raw: bytes) -> str:
                                  f"the file is not UTF-8: byte 0x{raw[exc.start]:02x} cannot be decoded")]) from None
 
 
-def read_yaml(path: Path) -> LocatedData:
-    """Read one spec file; raise SpecError with located problems for anything unreadable."""
+def read_yaml(path: Path, raw: bytes | None = None) -> LocatedData:
+    """Read one spec file (whose bytes, if already read, are `raw`); raise SpecError with located problems
+    for anything unreadable."""
     file = str(path)
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise SpecError([Problem(Location(file), f"cannot read the file: {exc.strerror}")]) from None
+    if raw is None:
+        try:
+            raw = path.read_bytes()
+        except OSError as exc:
+            raise SpecError([Problem(Location(file), f"cannot read the file: {exc.strerror}")]) from None
     text = _decode(path, raw)
     try:
         node = yaml.compose(text, Loader=_Loader)

@@ -19,8 +19,11 @@ _SPECIAL = frozenset("\\`*_[]{}()#+!|<>&~^=$:")
 _ORDERED = re.compile(r"^(\d+)([.)])")
 
 
+_ESCAPES = {ord(ch): f"&#{ord(ch)};" for ch in _SPECIAL}
+
+
 def _escape_chars(value: str) -> str:
-    return "".join(f"&#{ord(ch)};" if ch in _SPECIAL else ch for ch in value)
+    return value.translate(_ESCAPES)
 
 
 def text(value: object) -> str:

@@ -13,7 +13,9 @@ from collections.abc import Iterable, Mapping
 
 import attrs
 
+from ..cases import all_cases
 from ..idl import member_idl
+from ..ledger import build_ledger
 from ..model import (Coclass, Dispinterface, Enum, EnumValue, Erratum, Event, ExternalType, HResult, Interface,
                      Method, Param, Property, Requirement, Source, Spec, Support)
 from .markup import admonition, anchor, code, external, fence, front_matter, paragraphs, table, text
@@ -28,6 +30,7 @@ REQUIREMENTS_PAGE = f"{REFERENCE}/requirements.md"
 SUPPORT_PAGE = f"{REFERENCE}/support.md"
 NAMES_PAGE = f"{REFERENCE}/names.md"
 CONFORMANCE_PAGE = f"{REFERENCE}/conformance.md"
+LEDGER_PAGE = f"{REFERENCE}/ledger.md"
 
 #: hand-written pages the navigation knows by name: (path, title, before the reference?)
 HANDWRITTEN = (("index.md", "Home", True), ("overview.md", "Overview", True), ("spec-format.md", "Spec format", False))
@@ -51,7 +54,8 @@ _CONSTRAINTS = {
     "equals": "must be {}",
     "format": "must have the {} format",
 }
-_BADGE_CLASSES = {"passed": "pass", "xfail": "warn", "failed": "fail", "xpass": "fail", "error": "fail"}
+_BADGE_CLASSES = {"passed": "pass", "xfail": "warn", "failed": "fail", "xpass": "fail", "error": "fail",
+                  "blocked": "warn"}
 
 
 @attrs.frozen
@@ -101,6 +105,25 @@ def item_location(item) -> tuple[str, str | None]:
     raise TypeError(f"no page for {item!r}")
 
 
+def _slug(assertion_id: str) -> str:
+    """An HTML id for an assertion id (which holds '#', ':' and '.')."""
+    return "a-" + re.sub(r"[^A-Za-z0-9_-]+", "-", assertion_id).strip("-").lower()
+
+
+def _relative(path: str, start: str) -> str:
+    """posixpath.relpath(path, start or "."), without its calls to abspath for the clean relative paths
+    of the site (hundreds of thousands of links in a large spec)."""
+    parts, base = path.split("/"), (start.split("/") if start else [])
+    if path.startswith("/") or start.startswith("/") or any(p in ("", ".", "..") for p in parts + base):
+        return posixpath.relpath(path, start or ".")
+    common = 0
+    for mine, theirs in zip(parts, base):
+        if mine != theirs:
+            break
+        common += 1
+    return "/".join([".."] * (len(base) - common) + parts[common:]) or "."
+
+
 def _leaf(name: str) -> str:
     # a member called "index" must not take the place of its interface's page
     return f"{name}-member" if name.lower() == "index" else name
@@ -143,14 +166,24 @@ class _Writer:
         # who returns each code, who uses each type: the reverse links of the HRESULT, enum and type pages
         self.returned_by: dict[str, list] = defaultdict(list)
         self.used_by: dict[str, list] = defaultdict(list)
+        listed: set[tuple[str, int]] = set()  # (type name, id of item) already in used_by
         for item in spec.items():
             for ret in getattr(item, "returns", ()):
                 self.returned_by[ret.code].append(item)
             if isinstance(item, (Method, Property, Event)):
                 types = [p.type for p in item.params] + ([item.type] if isinstance(item, Property) else [])
                 for name in {n for t in types for n in re.findall(r"[A-Za-z_]\w*", t)}:
-                    if item not in self.used_by[name]:
+                    if (name, id(item)) not in listed:
+                        listed.add((name, id(item)))
                         self.used_by[name].append(item)
+        # the objects that answer for each interface, and those that raise each event interface
+        self.implemented_by: dict[str, list[Coclass]] = defaultdict(list)
+        self.raised_by: dict[str, list[Coclass]] = defaultdict(list)
+        for coclass in spec.coclasses.values():
+            for name in dict.fromkeys(coclass.interfaces):
+                self.implemented_by[name].append(coclass)
+            if coclass.event_interface is not None:
+                self.raised_by[coclass.event_interface].append(coclass)
 
     # ------------------------------------------------------------------ links
 
@@ -160,7 +193,7 @@ class _Writer:
 
     @staticmethod
     def rel(here: str, path: str, frag: str | None = None) -> str:
-        target = "" if path == here else posixpath.relpath(path, posixpath.dirname(here) or ".")
+        target = "" if path == here else _relative(path, posixpath.dirname(here))
         return target + (f"#{frag}" if frag else "")
 
     def item_link(self, here: str, item, label: str | None = None) -> str:
@@ -361,7 +394,7 @@ class _Writer:
             reference.append({"External types": self.types_page()})
         reference.append({"HRESULTs": self.hresults_page()})
         cross = [{"Requirements": self.requirements_page()}, {"Errata": self.errata_page()},
-                 {"Support matrix": self.support_page()}]
+                 {"Support matrix": self.support_page()}, {"Coverage ledger": self.ledger_page()}]
         if self.report:
             cross.append({"Conformance": self.conformance_page()})
         cross.append({"Index of names": self.names_page()})
@@ -430,7 +463,7 @@ class _Writer:
         return here
 
     def _own_requirements(self, name: str) -> list[Requirement]:
-        return [r for r in self.spec.requirements.values() if name in r.applies_to]
+        return self.spec.requirements_naming(name)
 
     def interface_page(self, interface: Interface) -> str:
         here = item_location(interface)[0]
@@ -440,7 +473,7 @@ class _Writer:
         if interface.is_external:
             facts.append(("Library", text(interface.external_library)
                           + (f" ({code(interface.external_libid)})" if interface.external_libid else "")))
-        objects = [c for c in self.spec.coclasses.values() if interface.name in c.interfaces]
+        objects = self.implemented_by.get(interface.name, [])
         if objects:
             facts.append(("Implemented by", ", ".join(self.item_link(here, c) for c in objects)))
         body = [f"# {text(interface.name)} interface", paragraphs(interface.summary), self.untestable(interface)]
@@ -504,7 +537,7 @@ class _Writer:
     def dispinterface_page(self, dispinterface: Dispinterface) -> str:
         here = item_location(dispinterface)[0]
         facts = [("DIID", code(dispinterface.diid))]
-        sources = [c for c in self.spec.coclasses.values() if c.event_interface == dispinterface.name]
+        sources = self.raised_by.get(dispinterface.name, [])
         if sources:
             facts.append(("Raised by", ", ".join(self.item_link(here, c) for c in sources)))
         body = [f"# {text(dispinterface.name)} event interface", paragraphs(dispinterface.summary),
@@ -559,9 +592,7 @@ class _Writer:
         if enum.remarks:
             body.append("## Remarks\n\n" + paragraphs(enum.remarks))
         body.append(self.used_by_section(here, enum.name))
-        reqs = [r for r in self.spec.requirements.values()
-                if any(a == enum.name or a.startswith(enum.name + ".") for a in r.applies_to)]
-        body.append(self.requirements_section(here, reqs))
+        body.append(self.requirements_section(here, self.spec.requirements_for(enum.name)))
         body += self.common_tail(here, enum, enum.name)
         self.add(here, enum.name, body)
         return here
@@ -663,6 +694,39 @@ class _Writer:
                 '<div class="msgrspec-wide" markdown>\n\n'
                 + table(["Item", "Kind"] + [text(label) for _, label in labels], rows) + "\n\n</div>"]
         self.add(here, "Support matrix", body, hide=("navigation", "toc"))
+        return here
+
+    def ledger_page(self) -> str:
+        here = LEDGER_PAGE
+        titles = {"method": "Methods", "access": "Property access types", "constraint": "Parameter limits",
+                  "return-code": "Return codes", "event": "Events"}
+        body = ["# Coverage ledger", "Every method, property access type, parameter limit, return code and "
+                "event of the library, with the assertions of the conformance suite that check it, or the reason "
+                "the spec gives why no black-box test can. Requirement ids link to their statements; the other "
+                "ids are generated assertions, listed at the end of this page."]
+        entries = build_ledger(self.spec)
+
+        def check(key: str) -> str:
+            target = REQUIREMENTS_PAGE if key in self.spec.requirements else here
+            return f"[{code(key)}]({self.rel(here, target, key if key in self.spec.requirements else _slug(key))})"
+
+        for kind, title in titles.items():
+            rows = []
+            for entry in (e for e in entries if e.kind == kind):
+                name, _, detail = entry.subject.partition("#")
+                subject = self.name_link(here, name) + (f" {code(detail)}" if detail else "")
+                rows.append((subject, ", ".join(check(k) for k in entry.covered_by) or "none",
+                             text(entry.untestable) if entry.untestable else ""))
+            body.append(f"## {title}\n\n" + table(["Item", "Checked by", "Untestable because"], rows))
+        cases = all_cases(self.spec)
+        if len({_slug(case.id) for case in cases}) != len(cases):
+            raise ValueError("two assertion ids give the same anchor on the ledger page")
+        rows = [(anchor(_slug(case.id)) + code(case.id), self.name_link(here, case.item),
+                 ", ".join(self.requirement_link(here, r) for r in case.requirements)) for case in cases]
+        body.append("## Generated assertions\n\nThe ids the suite derives from the spec; the same id is the "
+                    "pytest parameter, the key of the JSON report and of expected-failure files.\n\n"
+                    + table(["Assertion", "About", "Requirements"], rows))
+        self.add(here, "Coverage ledger", body)
         return here
 
     def names_page(self) -> str:
