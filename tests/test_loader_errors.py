@@ -55,6 +55,8 @@ def test_the_mini_spec_is_valid(mini_spec):
                  r"IMini\.yaml:14:36: unknown type BSTRING of parameter bstrText", id="unknown-type"),
     pytest.param("interfaces/IMini.yaml", "dispid: 2", "dispid: 1",
                  r"IMini\.yaml:20:17: dispid 1 of IMini\.Name is already used by IMini\.Ping", id="duplicate-dispid"),
+    pytest.param("interfaces/IMini.yaml", "      - name: Name\n", "      - name: Ping\n",
+                 r"IMini\.yaml:18:15: IMini has two members called Ping", id="duplicate-member"),
     pytest.param("interfaces/IMini.yaml", "accessors: [get]", "accessors: [get, put]",
                  r"IMini\.yaml:23:20: a read-only property has the accessors get, not get, put", id="access-mismatch"),
     pytest.param("interfaces/IMini.yaml", "source: {pages: [mini.md], origin: both}\n    members",

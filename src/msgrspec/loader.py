@@ -446,23 +446,26 @@ class _Checker:
             if code.code not in self.spec.hresults:
                 self.at(owner, "returns", i, "code", message=f"return code {code.code} is not in the HRESULT table")
 
-    def interface(self, interface: Interface) -> None:
+    def unique(self, owner: str, key: str, entries) -> None:
+        """Names, and DISPIDs where given, of the members (or events) of one interface are unique."""
         dispids: dict[int, str] = {}
         names: set[str] = set()
-        for i, member in enumerate(interface.members):
-            if member.name in names:
-                self.at(interface.name, "members", i, "name",
-                        message=f"{interface.name} has two members called {member.name}")
-            names.add(member.name)
-            if member.dispid is None:
-                if interface.base == "IDispatch":
-                    self.at(member.qualname, message=f"{member.qualname} needs a dispid: {interface.name} "
-                            "derives from IDispatch")
-            elif member.dispid in dispids:
-                self.at(member.qualname, "dispid", message=f"dispid {member.dispid} of {member.qualname} is "
-                        f"already used by {dispids[member.dispid]}")
-            else:
-                dispids[member.dispid] = member.qualname
+        for i, entry in enumerate(entries):
+            if entry.name in names:
+                self.at(owner, key, i, "name", message=f"{owner} has two {key} called {entry.name}")
+            names.add(entry.name)
+            if entry.dispid is not None and entry.dispid in dispids:
+                self.at(entry.qualname, "dispid", message=f"dispid {entry.dispid} of {entry.qualname} is "
+                        f"already used by {dispids[entry.dispid]}")
+            elif entry.dispid is not None:
+                dispids[entry.dispid] = entry.qualname
+
+    def interface(self, interface: Interface) -> None:
+        self.unique(interface.name, "members", interface.members)
+        for member in interface.members:
+            if member.dispid is None and interface.base == "IDispatch":
+                self.at(member.qualname, message=f"{member.qualname} needs a dispid: {interface.name} "
+                        "derives from IDispatch")
             self.returns(member.qualname, member.returns)
             if isinstance(member, Method):
                 self.params(member.qualname, member.params)
@@ -482,17 +485,8 @@ class _Checker:
             self.constraints(member.qualname, member.constraints, ("constraints",))
 
     def dispinterface(self, dispinterface: Dispinterface) -> None:
-        dispids: dict[int, str] = {}
-        names: set[str] = set()
-        for i, event in enumerate(dispinterface.events):
-            if event.name in names:
-                self.at(dispinterface.name, "events", i, "name",
-                        message=f"{dispinterface.name} has two events called {event.name}")
-            names.add(event.name)
-            if event.dispid in dispids:
-                self.at(event.qualname, "dispid", message=f"dispid {event.dispid} of {event.qualname} is already "
-                        f"used by {dispids[event.dispid]}")
-            dispids.setdefault(event.dispid, event.qualname)
+        self.unique(dispinterface.name, "events", dispinterface.events)
+        for event in dispinterface.events:
             self.params(event.qualname, event.params)
 
     def coclass(self, coclass: Coclass) -> None:
