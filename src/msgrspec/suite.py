@@ -95,7 +95,12 @@ def wait_until(check: Callable[[], bool], what: str, timeout: float = EVENT_WAIT
 
 
 def settled(party: GuardedParty, quiet: float = 0.2) -> list[EventRecord]:
-    """Every event that arrives until none has come for `quiet` seconds (to show that one did not)."""
+    """Every event that arrives until none has come for `quiet` seconds (to show that one did not).
+
+    A party whose events are queued before each operation returns is asked once, without waiting.
+    """
+    if party.events_synchronous:
+        return party.events()
     found: list[EventRecord] = []
     deadline = time.monotonic() + quiet
     while time.monotonic() < deadline:
