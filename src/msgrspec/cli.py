@@ -181,8 +181,10 @@ def docs_build(engine: str, spec_dir: Path | None, report: Path | None, site_dir
 @main.command()
 @click.argument("report_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.argument("assertion")
-@click.option("--adapter", default=None, help="Replay against this adapter (default: the one of the report).")
-def replay(report_file: Path, assertion: str, adapter: str | None) -> None:
+@click.option("--adapter", default="reference", show_default=True,
+              help="Replay against this adapter: an installed adapter name or module:attribute. The adapter "
+                   "named in the report is never loaded (a report is data, not code to run).")
+def replay(report_file: Path, assertion: str, adapter: str) -> None:
     """Perform again the adapter operations of a failed ASSERTION of REPORT_FILE and compare the results.
 
     Exit status 0 when every step gives the recorded result again (the failure is reproduced), 1 otherwise.
@@ -193,7 +195,11 @@ def replay(report_file: Path, assertion: str, adapter: str | None) -> None:
     try:
         report = json.loads(report_file.read_text(encoding="utf-8"))
         steps = reproducer(report, assertion)
-        implementation = load_adapter(adapter or report.get("adapter", "reference"))
+        recorded_with = report.get("adapter")
+        if recorded_with is not None and recorded_with != adapter:
+            click.echo(f"note: the report was made with adapter {recorded_with!r}; replaying against {adapter!r} "
+                       "(to use that one, name it with --adapter)", err=True)
+        implementation = load_adapter(adapter)
         results = replay_steps(implementation, steps)
     except (ReplayError, AdapterNotFound, json.JSONDecodeError) as exc:
         raise click.ClickException(f"{report_file}: {exc}") from None
