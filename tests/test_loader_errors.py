@@ -74,6 +74,21 @@ def test_the_mini_spec_is_valid(mini_spec):
     pytest.param("interfaces/IMini.yaml", "dir: in,", "dir: inout,",
                  r"IMini\.yaml:14:47: interfaces\.IMini\.members\[0\]\.params\[0\]\.dir: 'inout' is not one of",
                  id="bad-direction"),
+    pytest.param("interfaces/IMini.yaml", 'iid: "{11111111-0000-0000-0000-000000000002}"',
+                 'iid: "{11111111-0000-0000-0000-000000000001}\\n"',
+                 r"IMini\.yaml:3:10: interfaces\.IMini\.iid: '\{11111111-0000-0000-0000-000000000001\}\\n' is not "
+                 r"a GUID in registry form", id="guid-trailing-newline"),
+    pytest.param("interfaces/IMini.yaml", "      - name: Name\n", '      - name: "Name\\n"\n',
+                 r"IMini\.yaml:18:15: interfaces\.IMini\.members\[1\]\.name: 'Name\\n' does not match",
+                 id="name-trailing-newline"),
+    pytest.param("interfaces/IMini.yaml", "type: BSTR, dir: in", 'type: "BSTR\\n", dir: in',
+                 r"IMini\.yaml:14:36: interfaces\.IMini\.members\[0\]\.params\[0\]\.type: 'BSTR\\n' is not an IDL type",
+                 id="type-trailing-newline"),
+    pytest.param("interfaces/IMini.yaml", "dispid: 1", "dispid: 77.0",
+                 r"IMini\.yaml:11:17: interfaces\.IMini\.members\[0\]\.dispid: 77\.0 is not of type 'integer'",
+                 id="float-dispid"),
+    pytest.param("library.yaml", "S_OK: {value: 0x0,", "S_OK: {value: 0.0,",
+                 r"library\.yaml:11:17: hresults\.S_OK\.value: 0\.0 is not of type 'integer'", id="float-hresult"),
 ])
 def test_bad_input_is_located(tmp_path, file, old, new, expected):
     found = problems_of(broken(tmp_path, file, old, new))
@@ -98,6 +113,25 @@ def test_unreadable_files_are_located(tmp_path, content, expected):
     root = write_spec(tmp_path / "spec", {**MINI_SPEC, "x.yaml": content})
     found = problems_of(root)
     assert any(re.search(expected, p) for p in found), found
+
+
+def test_a_float_enumeration_value_is_located_not_a_crash(tmp_path):
+    enums = """\
+enums:
+  MINI_RESULT:
+    in_typelib: false
+    hresult: true
+    summary: Results.
+    source: {pages: [mini.md], origin: pages}
+    values:
+      - {name: MINI_E_ONE, value: 2164262401.0, summary: One.}
+"""
+    root = write_spec(tmp_path / "spec", {**MINI_SPEC, "enums.yaml": enums})
+    found = problems_of(root)
+    assert any(re.search(r"enums\.yaml:8:35: enums\.MINI_RESULT\.values\[0\]\.value: 2164262401\.0 is not of type "
+                         r"'integer'", p) for p in found), found
+    whole = write_spec(tmp_path / "whole", {**MINI_SPEC, "enums.yaml": enums.replace("2164262401.0", "2164262401")})
+    assert load_spec(whole).resolve("MINI_RESULT.MINI_E_ONE").value == 2164262401
 
 
 def test_alias_bomb_is_stopped(tmp_path):

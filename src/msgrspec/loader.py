@@ -40,7 +40,7 @@ ITEM_SECTIONS = ("coclasses", "interfaces", "dispinterfaces", "enums", "types")
 #: IDL types that need no declaration
 BUILTIN_TYPES = frozenset({"BSTR", "LONG", "ULONG", "SHORT", "INT", "UINT", "BYTE", "CHAR", "DOUBLE", "FLOAT",
                            "VARIANT_BOOL", "VARIANT", "HRESULT", "DATE", "CY", "IUnknown", "IDispatch"})
-_TYPE = re.compile(r"^(?P<base>[A-Za-z_][A-Za-z0-9_]*)(?:\((?P<element>[A-Za-z_][A-Za-z0-9_]*)\))?(?P<stars>\**)$")
+_TYPE = re.compile(r"(?P<base>[A-Za-z_][A-Za-z0-9_]*)(?:\((?P<element>[A-Za-z_][A-Za-z0-9_]*)\))?(?P<stars>\**)")
 _ACCESSORS_FOR_ACCESS = {"read-only": ("get",), "write-only": ("put",), "read-write": ("get", "put")}
 
 
@@ -51,11 +51,34 @@ def spec_files(directory: Path) -> list[Path]:
 
 @cache
 def validator(name: str = "spec") -> jsonschema.Draft202012Validator:
-    """The compiled validator of one of the shipped schemas (made once per process)."""
+    """The compiled validator of one of the shipped schemas (made once per process).
+
+    An integer is an int: JSON Schema counts 77.0 as an integer, but a DISPID or an HRESULT written
+    as a float is a mistake in a spec, and the code that uses it expects an int.
+    """
     import jsonschema  # imported when first needed: a valid spec is vouched for by the fast validator
 
-    schema = resources.schema(name)
-    return jsonschema.Draft202012Validator(schema, format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER)
+    base = jsonschema.Draft202012Validator
+    strict = jsonschema.validators.extend(base, type_checker=base.TYPE_CHECKER.redefine("integer", _is_int))
+    return strict(resources.schema(name), format_checker=base.FORMAT_CHECKER)
+
+
+def _is_int(checker: Any, instance: Any) -> bool:
+    return isinstance(instance, int) and not isinstance(instance, bool)
+
+
+def _holds_float(data: Any) -> bool:
+    stack = [data]
+    while stack:
+        value = stack.pop()
+        kind = type(value)
+        if kind is dict:
+            stack.extend(value.values())
+        elif kind is list:
+            stack.extend(value)
+        elif kind is float:
+            return True
+    return False
 
 
 def _uses_format(schema: Any) -> bool:
@@ -84,9 +107,12 @@ def fast_validator(name: str = "spec"):
 
 
 def _surely_valid(data: Any, schema: str) -> bool:
-    """True when the fast validator vouches for `data`; False means "ask jsonschema", not "invalid"."""
+    """True when the fast validator vouches for `data`; False means "ask jsonschema", not "invalid".
+
+    Data with a float goes to jsonschema: jsonschema_rs, as JSON Schema says, takes 77.0 for an integer.
+    """
     fast = fast_validator(schema)
-    if fast is None:
+    if fast is None or _holds_float(data):
         return False
     try:
         return fast.is_valid(data)
@@ -412,7 +438,7 @@ class _Checker:
             seen.setdefault(guid, name)
 
     def type_known(self, type_: str) -> bool:
-        match = re_type = _TYPE.match(type_)
+        match = re_type = _TYPE.fullmatch(type_)
         if not re_type:
             return False
         base, element = match["base"], match["element"]
