@@ -1,7 +1,9 @@
 """Each kind of bad input gives a located error (file:line:column), all at once, never a traceback."""
 from __future__ import annotations
 
+import os
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -215,3 +217,57 @@ def test_command_line_reports_without_traceback(tmp_path):
     assert "Traceback" not in run.stderr
     assert re.search(r"y\.yaml:1:1: the file is not UTF-8: byte 0xff", run.stderr), run.stderr
     assert run.stderr.strip().endswith("1 problem found"), run.stderr
+
+
+@pytest.fixture
+def shared_spec():
+    """The mini spec in a folder that an unprivileged user can reach (tmp_path is private to this user)."""
+    import tempfile
+
+    base = Path(tempfile.mkdtemp(prefix="msgrspec-perm-"))
+    base.chmod(0o755)
+    root = write_spec(base / "spec", MINI_SPEC)
+    for path in [root, *root.rglob("*")]:
+        path.chmod(0o755 if path.is_dir() else 0o644)
+    yield root
+    for path in [base, *base.rglob("*")]:
+        path.chmod(0o700)
+    shutil.rmtree(base)
+
+
+def validate_unprivileged(root: Path) -> subprocess.CompletedProcess:
+    """`msgrspec validate root` as a user that file permissions bind: root reads everything, so as root the
+    command runs as nobody."""
+    command = [sys.executable, "-m", "msgrspec", "validate", str(root)]
+    if os.geteuid() == 0:
+        if shutil.which("setpriv") is None:
+            pytest.skip("running as root without setpriv (util-linux): cannot make a folder unreadable")
+        command = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", *command]
+    return subprocess.run(command, capture_output=True, text=True, cwd="/", timeout=120,
+                          env={**os.environ, "MSGRSPEC_NO_CACHE": "1"})
+
+
+@pytest.mark.parametrize("unreadable, expected", [
+    ("interfaces", r"spec/interfaces: cannot read the folder: Permission denied"),
+    ("interfaces/IMini.yaml", r"spec/interfaces/IMini\.yaml: cannot read the file: Permission denied"),
+])
+def test_an_unreadable_part_of_a_spec_is_an_error(shared_spec, unreadable, expected):
+    assert validate_unprivileged(shared_spec).returncode == 0
+    (shared_spec / unreadable).chmod(0o000)
+    run = validate_unprivileged(shared_spec)
+    assert run.returncode == 1 and "Traceback" not in run.stderr, run.stdout + run.stderr
+    assert re.search(expected, run.stderr), run.stderr
+    assert run.stderr.strip().endswith("1 problem found"), run.stderr
+
+
+def test_links_and_names_that_are_not_files_are_errors(tmp_path):
+    root = write_spec(tmp_path / "spec", MINI_SPEC)
+    (root / "gone.yaml").symlink_to(tmp_path / "nowhere.yaml")
+    (tmp_path / "elsewhere").mkdir()
+    (tmp_path / "elsewhere" / "more.yaml").write_text("pages: {}\n")
+    (root / "more").symlink_to(tmp_path / "elsewhere")
+    os.mkfifo(root / "pipe.yaml")
+    found = problems_of(root)
+    assert f"{root / 'gone.yaml'}: not a regular file (a broken link, a pipe?)" in found
+    assert f"{root / 'pipe.yaml'}: not a regular file (a broken link, a pipe?)" in found
+    assert f"{root / 'more'}: a link to a folder: the loader does not follow links to folders" in found

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import gc
 import hashlib
+import os
 import re
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
@@ -45,8 +46,33 @@ _ACCESSORS_FOR_ACCESS = {"read-only": ("get",), "write-only": ("put",), "read-wr
 
 
 def spec_files(directory: Path) -> list[Path]:
-    """The spec files of a folder, in a stable order."""
-    return sorted(p for p in directory.rglob("*") if p.suffix in (".yaml", ".yml") and p.is_file())
+    """The spec files of a folder and its sub-folders, in a stable order.
+
+    Raises SpecError for a folder that cannot be listed, a link to a folder (not followed) and a .yaml
+    name that is not a file: skipping any of them would load a smaller spec without a word.
+    """
+    found: list[Path] = []
+    problems: list[Problem] = []
+
+    def unlistable(exc: OSError) -> None:
+        problems.append(Problem(Location(str(exc.filename or directory)), f"cannot read the folder: {exc.strerror}"))
+
+    for folder, subfolders, names in os.walk(directory, onerror=unlistable):
+        for name in subfolders:
+            if os.path.islink(os.path.join(folder, name)):
+                problems.append(Problem(Location(os.path.join(folder, name)),
+                                        "a link to a folder: the loader does not follow links to folders"))
+        for name in names:
+            path = Path(folder, name)
+            if path.suffix not in (".yaml", ".yml"):
+                continue
+            if path.is_file():
+                found.append(path)
+            else:
+                problems.append(Problem(Location(str(path)), "not a regular file (a broken link, a pipe?)"))
+    if problems:
+        raise SpecError(problems)
+    return sorted(found)
 
 
 @cache
