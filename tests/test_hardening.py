@@ -3,11 +3,14 @@ input is one clear line and a non-zero exit."""
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+
+from msgrspec import load_spec
 
 #: a one-step reproducer the reference answers like any implementation would
 _CREATE = {"party": "local", "op": "create", "args": ["MsgrSessionManager"],
@@ -51,3 +54,56 @@ def test_replay_uses_the_adapter_given_on_the_command_line(tmp_path):
     run = msgrspec("replay", str(report), "X#y", "--adapter", "mine:Adapter", cwd=tmp_path)
     assert marker.exists(), run.stderr
     assert "1. local.create('MsgrSessionManager')" in run.stdout, run.stdout + run.stderr
+
+
+@pytest.mark.parametrize("content, expected", [
+    pytest.param(b"[1, 2]", r"report\.json: not a msgrspec report: a JSON array, not an object", id="list"),
+    pytest.param(b'{"tests": "X#y"}', r"report\.json: tests: a JSON string, not an object of assertions",
+                 id="tests-a-string"),
+    pytest.param(json.dumps({"tests": {"X#y": {"reproducer": [{k: v for k, v in _CREATE.items() if k != "party"}]}}})
+                 .encode(), r"report\.json: tests\.X#y\.reproducer\[0\]\.party: missing, not a JSON string",
+                 id="step-without-party"),
+    pytest.param(json.dumps({"tests": {"X#y": {"reproducer": [{**_CREATE, "args": []}]}}}).encode(),
+                 r"report\.json: step 1 \(local\.create\) cannot be performed as recorded: TypeError",
+                 id="step-without-arguments"),
+    pytest.param(json.dumps({"tests": {"X#y": {"reproducer": "create"}}}).encode(),
+                 r"report\.json: tests\.X#y\.reproducer: a JSON string, not an array of steps", id="steps-a-string"),
+    pytest.param(b'{"tests":\n {"X#y": "caf\xe9"}}', r"report\.json:2:14: the file is not UTF-8: byte 0xe9",
+                 id="not-utf8"),
+    pytest.param(b'{"tests":\n {"X#y": }}', r"report\.json:2:10: not JSON: Expecting value", id="not-json"),
+    pytest.param(b"[" * 100_000, r"report\.json: not JSON this reader can take: nested too deeply",
+                 id="nested-too-deeply"),
+])
+def test_replay_of_a_malformed_report_is_one_line_and_could_not_run(tmp_path, content, expected):
+    report = tmp_path / "report.json"
+    report.write_bytes(content)
+    run = msgrspec("replay", str(report), "X#y", cwd=tmp_path)
+    assert run.returncode == 2, run.stdout + run.stderr
+    assert "Traceback" not in run.stderr and len(run.stderr.strip().splitlines()) == 1, run.stderr
+    assert re.search(expected, run.stderr), run.stderr
+
+
+def test_replay_exit_status_tells_reproduced_from_not_reproduced(tmp_path):
+    reproduced = msgrspec("replay", str(write_report(tmp_path, "reference")), "X#y", cwd=tmp_path)
+    assert reproduced.returncode == 1 and "reproduced: all 1 steps" in reproduced.stdout, reproduced.stdout
+    gone = {**_CREATE, "result": {**_CREATE["result"], "hr": "0x80004005"}}
+    not_reproduced = msgrspec("replay", str(write_report(tmp_path, "reference", [gone])), "X#y", cwd=tmp_path)
+    assert not_reproduced.returncode == 0 and "not reproduced: step(s) 1" in not_reproduced.stdout
+    missing = msgrspec("replay", str(write_report(tmp_path, "reference")), "X#y", "--adapter", "nothing-such",
+                       cwd=tmp_path)
+    assert missing.returncode == 2 and "no adapter called 'nothing-such'" in missing.stderr
+    assert "Exit status:" in msgrspec("replay", "--help", cwd=tmp_path).stdout
+
+
+def test_replay_warns_when_the_report_was_made_against_another_spec(tmp_path):
+    report = write_report(tmp_path, "reference")
+    document = json.loads(report.read_text())
+    document["spec_sha256"] = load_spec().digest
+    report.write_text(json.dumps(document))
+    same = msgrspec("replay", str(report), "X#y", cwd=tmp_path)
+    assert "another spec" not in same.stderr and "note:" not in same.stderr, same.stderr
+    document["spec_sha256"] = "0123456789ab" + "0" * 52
+    report.write_text(json.dumps(document))
+    other = msgrspec("replay", str(report), "X#y", cwd=tmp_path)
+    assert other.returncode == 1, other.stdout + other.stderr
+    assert "the report was made against spec '0123456789ab', this is spec" in other.stderr, other.stderr

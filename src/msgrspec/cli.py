@@ -178,6 +178,14 @@ def docs_build(engine: str, spec_dir: Path | None, report: Path | None, site_dir
                f"({result.seconds:.1f} s)")
 
 
+#: `msgrspec replay` exit statuses, as a test's: the failure is gone (0), it is still there (1)
+REPLAY_NOT_REPRODUCED, REPLAY_REPRODUCED, REPLAY_COULD_NOT_RUN = 0, 1, 2
+
+
+class _CouldNotReplay(click.ClickException):
+    exit_code = REPLAY_COULD_NOT_RUN
+
+
 @main.command()
 @click.argument("report_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.argument("assertion")
@@ -187,22 +195,36 @@ def docs_build(engine: str, spec_dir: Path | None, report: Path | None, site_dir
 def replay(report_file: Path, assertion: str, adapter: str) -> None:
     """Perform again the adapter operations of a failed ASSERTION of REPORT_FILE and compare the results.
 
-    Exit status 0 when every step gives the recorded result again (the failure is reproduced), 1 otherwise.
+    \b
+    Exit status:
+      1  reproduced: every step gave the recorded result again (the failure is still there)
+      0  not reproduced: some step gave another result
+      2  could not run: the report, the assertion or the adapter is not usable
     """
     from .adapter import AdapterNotFound, load_adapter
-    from .replay import ReplayError, replay as replay_steps, reproducer
+    from .replay import ReplayError, load_report, replay as replay_steps, reproducer
 
     try:
-        report = json.loads(report_file.read_text(encoding="utf-8"))
+        report = load_report(report_file)
         steps = reproducer(report, assertion)
-        recorded_with = report.get("adapter")
-        if recorded_with is not None and recorded_with != adapter:
-            click.echo(f"note: the report was made with adapter {recorded_with!r}; replaying against {adapter!r} "
-                       "(to use that one, name it with --adapter)", err=True)
+    except ReplayError as exc:
+        message = str(exc)
+        raise _CouldNotReplay(message if message.startswith(str(report_file)) else f"{report_file}: {message}") \
+            from None
+    recorded_with = report.get("adapter")
+    if recorded_with is not None and recorded_with != adapter:
+        click.echo(f"note: the report was made with adapter {recorded_with!r}; replaying against {adapter!r} "
+                   "(to use that one, name it with --adapter)", err=True)
+    recorded_spec, spec_in_use = report.get("spec_sha256"), load_spec().digest
+    if recorded_spec is not None and recorded_spec != spec_in_use:
+        click.echo(f"note: the report was made against spec {str(recorded_spec)[:12]!r}, this is spec "
+                   f"{spec_in_use[:12]!r}: a step may differ because the spec changed (msgrspec diff tells how)",
+                   err=True)
+    try:
         implementation = load_adapter(adapter)
         results = replay_steps(implementation, steps)
-    except (ReplayError, AdapterNotFound, json.JSONDecodeError) as exc:
-        raise click.ClickException(f"{report_file}: {exc}") from None
+    except (ReplayError, AdapterNotFound) as exc:
+        raise _CouldNotReplay(f"{report_file}: {exc}") from None
     for step in results:
         mark = "same" if step.same else "DIFFERS"
         click.echo(f"{step.number:3}. {step.call} -> {step.replayed}  [{mark}]")
@@ -211,8 +233,9 @@ def replay(report_file: Path, assertion: str, adapter: str) -> None:
     differing = [s.number for s in results if not s.same]
     if differing:
         click.echo(f"not reproduced: step(s) {', '.join(map(str, differing))} gave other results")
-        sys.exit(1)
+        sys.exit(REPLAY_NOT_REPRODUCED)
     click.echo(f"reproduced: all {len(results)} steps gave the recorded results")
+    sys.exit(REPLAY_REPRODUCED)
 
 
 @main.command()

@@ -13,7 +13,7 @@ from typing import Any
 
 import yaml
 
-from .errors import Location, Problem, SpecError
+from .errors import Location, Problem, SpecError, not_utf8
 
 try:
     _Loader: type = yaml.CSafeLoader
@@ -120,11 +120,7 @@ def _decode(path: Path, raw: bytes) -> str:
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        before = raw[: exc.start]
-        line = before.count(b"\n") + 1
-        column = exc.start - (before.rfind(b"\n") + 1) + 1
-        raise SpecError([Problem(Location(str(path), line, column),
-                                 f"the file is not UTF-8: byte 0x{raw[exc.start]:02x} cannot be decoded")]) from None
+        raise SpecError([not_utf8(str(path), raw, exc)]) from None
 
 
 def read_yaml(path: Path, raw: bytes | None = None) -> LocatedData:
