@@ -107,3 +107,18 @@ def test_replay_warns_when_the_report_was_made_against_another_spec(tmp_path):
     other = msgrspec("replay", str(report), "X#y", cwd=tmp_path)
     assert other.returncode == 1, other.stdout + other.stderr
     assert "the report was made against spec '0123456789ab', this is spec" in other.stderr, other.stderr
+
+
+@pytest.mark.parametrize("where, expected", [
+    ("missing/report.json", "the folder missing does not exist"),
+    ("a-file/report.json", "the folder a-file does not exist"),
+    ("a-folder", "a folder, not a file"),
+])
+def test_an_unusable_report_path_is_refused_before_the_run(tmp_path, where, expected):
+    (tmp_path / "a-file").write_text("kept\n")
+    (tmp_path / "a-folder").mkdir()
+    run = msgrspec("test", "--report", where, cwd=tmp_path)
+    assert run.returncode == 4, run.stdout[-2000:] + run.stderr
+    assert run.stderr.strip().splitlines() == [f"Error: --report {where}: {expected}"], run.stderr
+    assert run.stdout == "", "the run started"
+    assert (tmp_path / "a-file").read_text() == "kept\n"

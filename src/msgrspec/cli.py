@@ -1,9 +1,11 @@
 """The `msgrspec` command."""
 from __future__ import annotations
 
+import errno
 import json
 import os
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -104,6 +106,34 @@ def _to_env(name: str):
     return store
 
 
+class _SetUpError(click.ClickException):
+    """A mistake in how `msgrspec test` was called, found before any test runs; pytest's exit status for it."""
+
+    exit_code = 4
+
+
+def _writable_report(ctx: click.Context, param: click.Parameter, value: Path | None) -> Path | None:
+    """Refuse a --report path that cannot be written before the run starts, not after it (its results lost).
+
+    The folder is tried with a file made and removed at once; a report already there is left as it is.
+    """
+    if value is None:
+        return None
+    folder = value.parent
+    if value.is_dir():
+        raise _SetUpError(f"--report {value}: a folder, not a file")
+    if not folder.is_dir():
+        raise _SetUpError(f"--report {value}: the folder {folder} does not exist")
+    try:
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+        if value.exists() and not os.access(value, os.W_OK):
+            raise PermissionError(errno.EACCES, os.strerror(errno.EACCES))
+    except OSError as exc:
+        raise _SetUpError(f"--report {value}: cannot be written: {exc.strerror}") from None
+    return value
+
+
 @main.command(cls=_TestCommand, context_settings={"ignore_unknown_options": True})
 @click.option("--adapter", default="reference", show_default=True,
               help="The implementation to test: an installed adapter name or module:attribute; "
@@ -113,7 +143,8 @@ def _to_env(name: str):
 @click.option("--call-timeout", type=float, expose_value=False, callback=_to_env("MSGRSPEC_CALL_TIMEOUT"),
               help="With --adapter process/tcp: seconds one call may take (default 10).")
 @click.option("--spec-dir", type=click.Path(file_okay=False, path_type=Path), help="Test against this spec folder.")
-@click.option("--report", type=click.Path(dir_okay=False, path_type=Path), help="Write the JSON report here.")
+@click.option("--report", type=click.Path(path_type=Path), callback=_writable_report,
+              help="Write the JSON report here (checked before the run starts).")
 @click.option("--expected-failures", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="YAML file of assertion ids (with reasons) known to fail.")
 @click.option("--interface", "interfaces", multiple=True, help="Only assertions about this item (repeatable).")
