@@ -46,6 +46,12 @@ class DocumentError(ValueError):
     """A document (a report, a spec file) cannot be read; the message starts with its place."""
 
 
+def json_type(value: Any) -> str:
+    """The JSON name of the type of a parsed JSON value."""
+    names = {dict: "object", list: "array", str: "string", bool: "boolean", type(None): "null"}
+    return names.get(type(value), "number")
+
+
 def not_utf8(file: str, raw: bytes, exc: UnicodeDecodeError) -> Problem:
     """The problem of bytes that are not UTF-8, at the line and column of the first bad byte."""
     before = raw[: exc.start]

@@ -14,7 +14,7 @@ from typing import Any
 import attrs
 
 from .adapter import Adapter, ObjRef
-from .errors import DocumentError, read_json
+from .errors import DocumentError, json_type, read_json
 from .guard import AdapterFault, GuardedParty, Trace
 
 
@@ -41,13 +41,8 @@ def load_report(path: Path) -> dict:
     except DocumentError as exc:
         raise ReplayError(str(exc)) from None
     if not isinstance(report, dict):
-        raise ReplayError(f"{path}: not a msgrspec report: a JSON {_json_type(report)}, not an object")
+        raise ReplayError(f"{path}: not a msgrspec report: a JSON {json_type(report)}, not an object")
     return report
-
-
-def _json_type(value: Any) -> str:
-    names = {dict: "object", list: "array", str: "string", bool: "boolean", type(None): "null"}
-    return names.get(type(value), "number")
 
 
 #: what every recorded step holds, and the JSON type of each
@@ -59,27 +54,27 @@ def reproducer(report: dict, assertion: str) -> list[dict]:
     anything that is not shaped like a reproducer."""
     tests = report.get("tests", {})
     if not isinstance(tests, dict):
-        raise ReplayError(f"tests: a JSON {_json_type(tests)}, not an object of assertions")
+        raise ReplayError(f"tests: a JSON {json_type(tests)}, not an object of assertions")
     if assertion not in tests:
         close = [key for key in tests if assertion.lower() in key.lower()][:5]
         hint = f" (did you mean {', '.join(close)}?)" if close else ""
         raise ReplayError(f"the report has no assertion {assertion!r}{hint}")
     test = tests[assertion]
     if not isinstance(test, dict):
-        raise ReplayError(f"tests.{assertion}: a JSON {_json_type(test)}, not an object")
+        raise ReplayError(f"tests.{assertion}: a JSON {json_type(test)}, not an object")
     steps = test.get("reproducer") or []
     if not isinstance(steps, list):
-        raise ReplayError(f"tests.{assertion}.reproducer: a JSON {_json_type(steps)}, not an array of steps")
+        raise ReplayError(f"tests.{assertion}.reproducer: a JSON {json_type(steps)}, not an array of steps")
     if not steps:
         raise ReplayError(f"{assertion} has no reproducer: its outcome was {test.get('outcome')}")
     for number, step in enumerate(steps):
         where = f"tests.{assertion}.reproducer[{number}]"
         if not isinstance(step, dict):
-            raise ReplayError(f"{where}: a JSON {_json_type(step)}, not a step")
+            raise ReplayError(f"{where}: a JSON {json_type(step)}, not a step")
         for field, kind in _STEP_FIELDS.items():
             if not isinstance(step.get(field), kind):
-                found = f"a JSON {_json_type(step[field])}" if field in step else "missing"
-                raise ReplayError(f"{where}.{field}: {found}, not a JSON {_json_type(kind())}")
+                found = f"a JSON {json_type(step[field])}" if field in step else "missing"
+                raise ReplayError(f"{where}.{field}: {found}, not a JSON {json_type(kind())}")
         if "result" not in step:
             raise ReplayError(f"{where}.result: missing")
     return steps
