@@ -62,7 +62,7 @@ def _mapping(data: Mapping, key: str, origin: str) -> Mapping:
 
 def _strings(entry: Mapping, key: str, where: str, origin: str) -> tuple[str, ...]:
     value = entry.get(key) or ()
-    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+    if not isinstance(value, (list, tuple)) or not all(isinstance(v, str) for v in value):
         _fail(origin, f"{where}.{key}: not a list of ids")
     return tuple(value)
 
