@@ -1,6 +1,7 @@
 """Each kind of bad input gives a located error (file:line:column), all at once, never a traceback."""
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -271,3 +272,16 @@ def test_links_and_names_that_are_not_files_are_errors(tmp_path):
     assert f"{root / 'gone.yaml'}: not a regular file (a broken link, a pipe?)" in found
     assert f"{root / 'pipe.yaml'}: not a regular file (a broken link, a pipe?)" in found
     assert f"{root / 'more'}: a link to a folder: the loader does not follow links to folders" in found
+
+
+@pytest.mark.parametrize("name", ['stdole2.tlb"); typedef int injected; importlib("stdole2.tlb', "stdole2.tlb\n",
+                                  "../../etc/passwd.tlb", "stdole2.idl"])
+def test_a_library_import_must_be_a_type_library_name(tmp_path, name):
+    text = MINI_SPEC["library.yaml"].replace("pages:\n", f"  imports: [{json.dumps(name)}]\npages:\n", 1)
+    root = write_spec(tmp_path / "spec", {**MINI_SPEC, "library.yaml": text})
+    run = subprocess.run([sys.executable, "-m", "msgrspec", "idl", str(root)], capture_output=True, text=True)
+    assert run.returncode == 1 and run.stdout == "", run.stdout
+    assert re.search(r"library\.yaml:8:13: library\.imports\[0\]: .* is not a type library file name", run.stderr), \
+        run.stderr
+    fine = write_spec(tmp_path / "fine", {**MINI_SPEC, "library.yaml": text.replace(json.dumps(name), "stdole2.tlb")})
+    assert load_spec(fine).library.imports == ("stdole2.tlb",)
