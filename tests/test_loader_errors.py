@@ -285,3 +285,62 @@ def test_a_library_import_must_be_a_type_library_name(tmp_path, name):
         run.stderr
     fine = write_spec(tmp_path / "fine", {**MINI_SPEC, "library.yaml": text.replace(json.dumps(name), "stdole2.tlb")})
     assert load_spec(fine).library.imports == ("stdole2.tlb",)
+
+
+_PEAK_OF_A_LOAD = """
+import resource, sys
+from msgrspec import SpecError, load_spec
+before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+try:
+    load_spec(sys.argv[1])
+except SpecError as exc:
+    print("\\n".join(str(p) for p in exc.problems))
+print("grew", (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) // 1024)
+"""
+
+
+def _load_measured(root: Path) -> tuple[list[str], int]:
+    """The problems of loading `root` in a fresh process, and how many MiB its peak memory grew by."""
+    run = subprocess.run([sys.executable, "-c", _PEAK_OF_A_LOAD, str(root)], capture_output=True, text=True,
+                         timeout=600, env={**os.environ, "MSGRSPEC_NO_CACHE": "1"})
+    assert run.returncode == 0, run.stderr[-3000:]
+    *problems, grew = run.stdout.strip().splitlines()
+    return problems, int(grew.split()[1])
+
+
+def test_a_document_of_too_many_nodes_is_refused_while_it_is_composed(tmp_path):
+    """3 MB of one-letter list items (1.5 million nodes): refused at the node that goes over the limit, before
+    the rest is composed; composed whole first, it would take some 500 MB."""
+    from msgrspec.yamlfile import MAX_FILE_BYTES, MAX_NODES
+
+    items = 1_500_000
+    assert 2 * items < MAX_FILE_BYTES and items > MAX_NODES
+    root = write_spec(tmp_path / "spec", {**MINI_SPEC, "big.yaml": "pages: [" + "a," * items + "a]\n"})
+    problems, grew = _load_measured(root)
+    assert len(problems) == 1 and re.search(rf"big\.yaml:1:\d+: the document has more than {MAX_NODES} nodes$",
+                                            problems[0]), problems
+    column = int(problems[0].split(":")[-2])
+    assert column < 3 * MAX_NODES, "the limit was found after the whole line was read"
+    assert grew < 150, f"peak memory grew by {grew} MiB"
+
+
+def test_a_file_over_the_size_limit_is_not_read(tmp_path):
+    from msgrspec.yamlfile import MAX_FILE_BYTES
+
+    root = write_spec(tmp_path / "spec", MINI_SPEC)
+    big = root / "big.yaml"
+    with big.open("wb") as handle:
+        handle.write(b"pages:\n")
+        handle.truncate(20 * MAX_FILE_BYTES)  # 80 MB of NULs: a sparse file, nothing to compose
+    problems, grew = _load_measured(root)
+    assert problems == [f"{big}: the file has {20 * MAX_FILE_BYTES} bytes, more than a spec file may have "
+                        f"({MAX_FILE_BYTES}); split it into several files"], problems
+    assert grew < 2 * MAX_FILE_BYTES // 2**20 + 20, f"peak memory grew by {grew} MiB"
+
+
+def test_nesting_too_deep_is_refused_while_composing(tmp_path):
+    from msgrspec.yamlfile import MAX_DEPTH
+
+    root = write_spec(tmp_path / "spec", {**MINI_SPEC, "deep.yaml": "pages: " + "[" * 500 + "]" * 500 + "\n"})
+    found = problems_of(root)
+    assert found == [f"{root / 'deep.yaml'}:1:{8 + MAX_DEPTH - 1}: nesting deeper than {MAX_DEPTH} levels"], found

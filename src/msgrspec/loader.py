@@ -32,7 +32,7 @@ from .model import (
     Coclass, Constraint, Dispinterface, Enum, EnumValue, Erratum, Event, ExternalType, HResult, Interface,
     Library, Method, Page, Param, Property, Reading, Requirement, ReturnCode, Source, Spec, Support, frozen_map,
 )
-from .yamlfile import DataPath, LocatedData, read_yaml
+from .yamlfile import DataPath, LocatedData, read_bytes, read_yaml
 
 SECTIONS = ("library", "pages", "hresults", "coclasses", "interfaces", "dispinterfaces", "enums", "types",
             "requirements", "errata")
@@ -618,8 +618,8 @@ def load_spec(directory: str | Path | None = None) -> Spec:
     contents: list[bytes | None] = []
     for path in paths:
         try:
-            contents.append(path.read_bytes())
-        except OSError:
+            contents.append(read_bytes(path))
+        except SpecError:
             contents.append(None)  # read_yaml reports it
     cache_key = digest = None
     if None not in contents:
