@@ -331,16 +331,35 @@ def test_a_file_over_the_size_limit_is_not_read(tmp_path):
     big = root / "big.yaml"
     with big.open("wb") as handle:
         handle.write(b"pages:\n")
-        handle.truncate(20 * MAX_FILE_BYTES)  # 80 MB of NULs: a sparse file, nothing to compose
+        handle.truncate(2 * MAX_FILE_BYTES)  # NULs in a sparse file
     problems, grew = _load_measured(root)
-    assert problems == [f"{big}: the file has {20 * MAX_FILE_BYTES} bytes, more than a spec file may have "
+    assert problems == [f"{big}: the file has {2 * MAX_FILE_BYTES} bytes, more than a spec file may have "
                         f"({MAX_FILE_BYTES}); split it into several files"], problems
     assert grew < 2 * MAX_FILE_BYTES // 2**20 + 20, f"peak memory grew by {grew} MiB"
 
 
-def test_nesting_too_deep_is_refused_while_composing(tmp_path):
-    from msgrspec.yamlfile import MAX_DEPTH
+@pytest.mark.parametrize("padding", [0, 200_000], ids=["composed-at-once", "composed-node-by-node"])
+def test_nesting_too_deep_is_refused(tmp_path, padding):
+    from msgrspec.yamlfile import COMPOSE_AT_ONCE_BYTES, MAX_DEPTH
 
-    root = write_spec(tmp_path / "spec", {**MINI_SPEC, "deep.yaml": "pages: " + "[" * 500 + "]" * 500 + "\n"})
+    text = "#" * padding + "\npages: " + "[" * 500 + "]" * 500 + "\n"
+    assert (len(text) > COMPOSE_AT_ONCE_BYTES) == bool(padding)
+    root = write_spec(tmp_path / "spec", {**MINI_SPEC, "deep.yaml": text})
     found = problems_of(root)
-    assert found == [f"{root / 'deep.yaml'}:1:{8 + MAX_DEPTH - 1}: nesting deeper than {MAX_DEPTH} levels"], found
+    assert len(found) == 1 and re.fullmatch(rf".*deep\.yaml:2:7\d: nesting deeper than {MAX_DEPTH} levels", found[0]), \
+        found
+
+
+def test_a_spec_over_the_total_size_limit_is_not_read(tmp_path):
+    from msgrspec.loader import MAX_SPEC_BYTES
+    from msgrspec.yamlfile import MAX_FILE_BYTES
+
+    root = write_spec(tmp_path / "spec", MINI_SPEC)
+    count = MAX_SPEC_BYTES // MAX_FILE_BYTES + 1
+    for i in range(count):  # each file within its own limit, all together over the spec's
+        with (root / f"part{i:02d}.yaml").open("wb") as handle:
+            handle.truncate(MAX_FILE_BYTES)  # sparse: nothing on disk, nothing read
+    found = problems_of(root)
+    size = sum(p.stat().st_size for p in root.rglob("*.yaml"))
+    assert found == [f"{root}: the spec files have {size} bytes together, more than a spec may have "
+                     f"({MAX_SPEC_BYTES})"], found

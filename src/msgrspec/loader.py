@@ -604,6 +604,18 @@ class _Checker:
                     f"{', '.join(ids)}")
 
 
+#: Bytes all files of a spec may have together (250 times the shipped spec): with the limits of each file,
+#: this bounds what loading costs however many files there are.
+MAX_SPEC_BYTES = 64 * 1024 * 1024
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0  # reported when the file is read
+
+
 def load_spec(directory: str | Path | None = None) -> Spec:
     """Load, validate and resolve the spec in `directory` (the shipped spec by default).
 
@@ -615,6 +627,10 @@ def load_spec(directory: str | Path | None = None) -> Spec:
     paths = spec_files(root)
     if not paths:
         raise SpecError([Problem(Location(str(root)), "the folder holds no .yaml spec files")])
+    total = sum(_size(path) for path in paths)
+    if total > MAX_SPEC_BYTES:
+        raise SpecError([Problem(Location(str(root)), f"the spec files have {total} bytes together, more than a "
+                                                      f"spec may have ({MAX_SPEC_BYTES})")])
     contents: list[bytes | None] = []
     for path in paths:
         try:

@@ -1,11 +1,11 @@
 """Reading one YAML file into plain data plus a map from data paths to places.
 
-The parser of libyaml (PyYAML's C extension, where it is built) reads the
-events; the node graph is composed from them here, counting, so a document too
-big or too deep stops where it goes over the limit instead of being composed
-whole first. The graph is then turned into Python values, so that duplicate
-keys, anchors that expand without bound and other traps are caught with their
-location instead of being silently accepted.
+libyaml (PyYAML's C extension, where it is built) composes the node graph of
+a small file in one go. A bigger file is composed here from libyaml's events,
+counting, so that a document too big or too deep stops where it goes over the
+limit instead of being composed whole first. The graph is then turned into
+Python values, so that duplicate keys, anchors that expand without bound and
+other traps are caught with their location instead of being silently accepted.
 """
 from __future__ import annotations
 
@@ -27,6 +27,9 @@ MAX_NODES = 200_000
 MAX_DEPTH = 64
 #: Bytes one file may have (the biggest shipped one has 64 KB); a bigger file is not read at all.
 MAX_FILE_BYTES = 4 * 1024 * 1024
+#: A file up to this size is composed by libyaml in one go, its nodes counted after: at worst (one-letter
+#: nodes) some 20 MB and a fraction of a second. Composing node by node in Python takes a third longer.
+COMPOSE_AT_ONCE_BYTES = 128 * 1024
 
 
 class _TooBig(Exception):
@@ -57,14 +60,18 @@ class _BoundedComposer(Composer):
 try:
     from yaml.cyaml import CParser as _Parser
 
-    class _Loader(_BoundedComposer, _Parser, Resolver):  # the composer's methods before the C parser's own
+    class _BoundedLoader(_BoundedComposer, _Parser, Resolver):  # the composer's methods before the parser's
         def __init__(self, stream: str):
             _Parser.__init__(self, stream)
             Composer.__init__(self)
             Resolver.__init__(self)
-except ImportError:  # PyYAML built without libyaml
-    class _Loader(_BoundedComposer, yaml.SafeLoader):  # type: ignore[no-redef]
+
+    _AtOnceLoader: type = yaml.CSafeLoader
+except ImportError:  # PyYAML built without libyaml: composing is Python either way
+    class _BoundedLoader(_BoundedComposer, yaml.SafeLoader):  # type: ignore[no-redef]
         pass
+
+    _AtOnceLoader = _BoundedLoader
 
 DataPath = tuple[Any, ...]
 _COLLECTION_TAGS = ("tag:yaml.org,2002:map", "tag:yaml.org,2002:seq")
@@ -192,7 +199,7 @@ def read_yaml(path: Path, raw: bytes | None = None) -> LocatedData:
         raise _too_many_bytes(file, len(raw))
     text = _decode(path, raw)
     try:
-        node = yaml.compose(text, Loader=_Loader)
+        node = yaml.compose(text, Loader=_AtOnceLoader if len(raw) <= COMPOSE_AT_ONCE_BYTES else _BoundedLoader)
     except _TooBig as exc:
         raise SpecError([Problem(Location(file, exc.mark.line + 1, exc.mark.column + 1), str(exc))]) from None
     except yaml.MarkedYAMLError as exc:
