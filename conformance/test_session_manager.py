@@ -223,7 +223,7 @@ def test_guid_in_other_forms_is_refused(local, manager, v):
     """Erratum guid-text-format: braces and upper-case hexadecimal digits."""
     guid = new_guid()
     for other in (guid.lower(), guid.strip("{}"), "{" + guid.strip("{}").lower() + "}", "not a guid",
-                  "{" + "G" * 8 + guid[9:]):
+                  "{" + "G" * 8 + guid[9:], guid + "\n"):
         assert_hr(register(local, manager, other), v.E_INVALIDARG, f"RegisterApplication({other!r})")
     assert_ok(register(local, manager, guid), "RegisterApplication in registry form")
     session = session_for(local, manager)

@@ -60,7 +60,7 @@ class SessionManager(Lockable):
                 return fail(codes.E_INVALIDARG)
         if not is_long(flags) or flags != 0:
             return fail(codes.E_INVALIDARG)
-        if not GUID_FORM.match(guid or ""):
+        if not GUID_FORM.fullmatch(guid or ""):
             return fail(codes.E_INVALIDARG)
         if not path_resolves(path or ""):
             return fail(codes.E_FAIL)

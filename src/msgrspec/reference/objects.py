@@ -16,7 +16,7 @@ from . import codes
 if TYPE_CHECKING:
     from .world import ReferenceParty, ReferenceWorld
 
-GUID_FORM = re.compile(r"^\{[0-9A-F]{8}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{12}\}$")
+GUID_FORM = re.compile(r"\{[0-9A-F]{8}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{12}\}")
 
 
 def ok(value: Any = None, hr: int = codes.S_OK, outs: tuple = ()) -> Outcome:

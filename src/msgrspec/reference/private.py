@@ -9,7 +9,7 @@ from .lock import Lockable
 from .objects import fail, is_long, ok
 
 #: what the reference's service accepts as a sign-in name
-SIGNIN_FORM = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+SIGNIN_FORM = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 
 
 class MessengerPriv(Lockable):
@@ -49,7 +49,7 @@ class MessengerPriv(Lockable):
         if not self.party.signed_on:
             return fail(codes.MSGR_E_NOT_LOGGED_ON)
         contact = self.party.contact_object(signin)
-        if SIGNIN_FORM.match(signin):
+        if SIGNIN_FORM.fullmatch(signin):
             self.party.contact_list.add(contact.key)
             result = codes.S_OK
         else:

@@ -110,7 +110,7 @@ class Session(RefObject):
             return fail(codes.E_OUTOFMEMORY)
         if self.state != codes.SS_READY:
             return fail(codes.SR_SESSION_NOT_READY)
-        if not GUID_FORM.match(guid):
+        if not GUID_FORM.fullmatch(guid):
             return fail(codes.E_INVALIDARG)
         try:
             app = self.world.registry.lookup(self.party.machine, guid)
