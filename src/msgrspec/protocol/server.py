@@ -46,6 +46,8 @@ class Session:
     def handle_line(self, line: bytes) -> bytes:
         try:
             message = codec.parse(line)
+        except codec.OverLimit as exc:
+            return codec.dump(_error(None, "bad-message", str(exc)))
         except MessageError as exc:
             return codec.dump(_error(None, "bad-json", str(exc)))
         return codec.dump(self.handle(message))
@@ -198,12 +200,16 @@ def serve_stream(adapter: Adapter, rfile: BinaryIO, wfile: BinaryIO, *, validate
     session = Session(adapter, validate=validate, log=log)
     try:
         while not session.finished:
-            line = rfile.readline(codec.MAX_LINE + 1)
-            if not line:
-                break
-            if not line.strip():
-                continue
-            answer = session.handle_line(line)
+            try:
+                line = codec.read_line(rfile)
+            except codec.OverLimit as exc:
+                answer = codec.dump(_error(None, "bad-message", str(exc)))
+            else:
+                if not line:
+                    break
+                if not line.strip():
+                    continue
+                answer = session.handle_line(line)
             wfile.write(answer)
             wfile.flush()
     except (BrokenPipeError, ConnectionError):
