@@ -3,11 +3,17 @@ from __future__ import annotations
 
 import io
 import json
+import select
 import socket
+import subprocess
 import threading
 
-from msgrspec.protocol import TcpServer, codec, serve_stream
+import pytest
+
+from msgrspec.protocol import TcpAdapter, TcpServer, codec, serve_stream
 from msgrspec.reference import ReferenceAdapter
+
+from protocol_helpers import SERVE
 
 HELLO = {"id": 0, "op": "hello", "protocol": "msgrspec-adapter", "versions": [1]}
 
@@ -72,3 +78,179 @@ def test_deep_nesting_over_tcp_is_answered_without_a_traceback():
     assert answers[1]["id"] is None and answers[1]["error"]["code"] == "bad-message"
     assert answers[2]["id"] == 5 and "result" in answers[2]
     assert not any("Traceback" in text for text in logged), logged
+
+
+# -- the serve command line ------------------------------------------------------------------------
+
+def serve_tcp(address: str, *extra: str) -> subprocess.CompletedProcess:
+    return subprocess.run([*SERVE, "--tcp", address, "--once", *extra], capture_output=True, text=True, timeout=60,
+                          stdin=subprocess.DEVNULL)
+
+
+def assert_one_line_refusal(run: subprocess.CompletedProcess, *words: str) -> None:
+    assert run.returncode == 2, (run.returncode, run.stdout, run.stderr)
+    lines = run.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("msgrspec serve: "), run.stderr
+    assert "Traceback" not in run.stderr and not run.stdout
+    for word in words:
+        assert word in lines[0], lines[0]
+
+
+def test_serving_on_a_port_in_use_is_one_clear_line():
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        assert_one_line_refusal(serve_tcp(f"127.0.0.1:{port}"), f"cannot listen on 127.0.0.1:{port}", "in use")
+
+
+@pytest.mark.parametrize("address, words", [
+    ("127.0.0.1:99999", ("99999", "0 to 65535")),
+    ("no-such-host.invalid:4711", ("cannot listen on no-such-host.invalid:4711",)),
+    ("127.0.0.1", ("not an address of the form HOST:PORT",)),
+])
+def test_serving_on_a_bad_address_is_one_clear_line(address, words):
+    assert_one_line_refusal(serve_tcp(address), *words)
+
+
+def _has_ipv6_loopback() -> bool:
+    try:
+        with socket.socket(socket.AF_INET6) as probe:
+            probe.bind(("::1", 0))
+        return True
+    except OSError:
+        return False
+
+
+def test_serving_on_the_ipv6_loopback():
+    server = subprocess.Popen([*SERVE, "--tcp", "[::1]:0", "--once"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                              stdin=subprocess.DEVNULL, text=True)
+    try:
+        banner = server.stdout.readline()
+        if not _has_ipv6_loopback():
+            server.wait(timeout=30)
+            assert server.returncode == 2 and "Traceback" not in server.stderr.read()
+            return
+        assert banner.startswith("listening on [::1]:"), banner + server.stderr.read()
+        adapter = TcpAdapter(banner.split()[-1])
+        try:
+            assert adapter.profile().implementation == "msgrspec reference implementation"
+        finally:
+            adapter.close()
+        server.wait(timeout=30)
+        assert server.returncode == 0
+    finally:
+        server.kill()
+        server.wait()
+
+
+# -- TCP server limits -------------------------------------------------------------------------------
+
+class Served:
+    """A TcpServer of the reference on 127.0.0.1, serving in a thread; its log is kept."""
+
+    def __init__(self, **options):
+        self.log: list[str] = []
+        self.server = TcpServer(("127.0.0.1", 0), ReferenceAdapter(), log=self.log.append, **options)
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def __enter__(self) -> Served:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+    def client(self) -> tuple[socket.socket, io.BufferedReader]:
+        sock = socket.create_connection(self.server.address, timeout=10)
+        return sock, sock.makefile("rb")
+
+
+def test_a_silent_connection_is_closed_after_the_idle_timeout():
+    with Served(idle_timeout=0.3) as served:
+        sock, reader = served.client()
+        with sock:
+            sock.sendall(line(HELLO))
+            assert json.loads(reader.readline())["result"]["version"] == 1
+            assert reader.readline() == b""  # the server closed the connection; nothing was asked
+    assert any("idle timeout" in text for text in served.log), served.log
+
+
+def test_a_connection_may_hold_only_so_many_worlds():
+    with Served(max_worlds=3) as served:
+        sock, reader = served.client()
+        with sock:
+            sock.sendall(line(HELLO) + b"".join(line({"id": n, "op": "open_world"}) for n in range(1, 5)))
+            answers = [json.loads(reader.readline()) for _ in range(5)]
+            assert all("result" in a for a in answers[:4]), answers
+            refused = answers[4]["error"]
+            assert refused["code"] == "bad-message" and "3 open worlds, the most it may" in refused["message"]
+            sock.sendall(line({"id": 5, "op": "close_world", "world": "w1"}) + line({"id": 6, "op": "open_world"}))
+            assert "result" in json.loads(reader.readline()) and "result" in json.loads(reader.readline())
+
+
+def test_connections_are_served_by_a_bounded_pool():
+    before = threading.active_count()
+    with Served(max_connections=2) as served:
+        clients = [served.client() for _ in range(3)]
+        try:
+            for sock, _ in clients:
+                sock.sendall(line(HELLO))
+            for _, reader in clients[:2]:
+                assert "result" in json.loads(reader.readline())
+            waiting_sock, waiting = clients[2]
+            waiting_sock.settimeout(0.5)
+            with pytest.raises(TimeoutError):
+                waiting.readline()  # both workers are busy: the third connection waits its turn
+            assert threading.active_count() <= before + 3  # two workers and the accepting thread
+            clients[0][1].close()
+            clients[0][0].close()  # the first connection ends: its worker takes the waiting one
+            waiting_sock.settimeout(10)
+            fresh = waiting_sock.makefile("rb")
+            assert "result" in json.loads(fresh.readline())
+        finally:
+            for sock, reader in clients:
+                reader.close()
+                sock.close()
+
+
+def test_many_clients_connect_at_once_without_waiting_for_accept():
+    """The listen backlog holds 50 connections that the server has not accepted yet (a backlog of 5 does not)."""
+    server = TcpServer(("127.0.0.1", 0), ReferenceAdapter())  # listening, but never accepting
+    sockets = []
+    try:
+        for _ in range(50):
+            sock = socket.socket()
+            sock.setblocking(False)
+            sock.connect_ex(server.address)
+            sockets.append(sock)
+        connected = 0
+        for sock in sockets:
+            _, writable, _ = select.select([], [sock], [], 2.0)
+            connected += bool(writable) and sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR) == 0
+        assert connected == 50
+    finally:
+        for sock in sockets:
+            sock.close()
+        server.server_close()
+
+
+def test_serve_listens_on_the_loopback_when_given_only_a_port():
+    server = subprocess.Popen([*SERVE, "--tcp", "0", "--once"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                              stdin=subprocess.DEVNULL, text=True)
+    try:
+        banner = server.stdout.readline()
+        assert banner.startswith("listening on 127.0.0.1:"), banner + server.stderr.read()
+        adapter = TcpAdapter(banner.split()[-1])
+        adapter.profile()
+        adapter.close()
+        assert server.wait(timeout=30) == 0  # --once: the one connection was served whole, then it exits
+    finally:
+        server.kill()
+        server.wait()
+    assert "warning" not in server.stderr.read()
+
+
+def test_serve_refuses_a_timeout_that_is_not_positive():
+    assert_one_line_refusal(serve_tcp("127.0.0.1:0", "--idle-timeout", "0"), "--idle-timeout must be a positive")

@@ -639,8 +639,15 @@ def parse_command(command: Sequence[str] | str) -> list[str]:
 
 
 def parse_address(text: str) -> tuple[str, int]:
+    """HOST:PORT (an IPv6 host in brackets: [::1]:4711) as (host, port)."""
     host, sep, port = text.strip().rpartition(":")
     if not sep or not host or not port.isdigit():
         raise AdapterNotFound(f"{text!r} is not an address of the form HOST:PORT")
+    if int(port) > 65535:
+        raise AdapterNotFound(f"{text!r}: the port {port} is not a TCP port (0 to 65535)")
     return host.strip("[]"), int(port)
 
+
+def format_address(host: str, port: int) -> str:
+    """(host, port) as parse_address reads it back."""
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
