@@ -10,10 +10,11 @@ import threading
 
 import pytest
 
-from msgrspec.protocol import TcpAdapter, TcpServer, codec, serve_stream
+from msgrspec.adapter import AdapterNotFound
+from msgrspec.protocol import ENV_CALL_TIMEOUT, ProcessAdapter, TcpAdapter, TcpServer, codec, serve_stream
 from msgrspec.reference import ReferenceAdapter
 
-from protocol_helpers import SERVE
+from protocol_helpers import PROCESS, SERVE, msgrspec_test
 
 HELLO = {"id": 0, "op": "hello", "protocol": "msgrspec-adapter", "versions": [1]}
 
@@ -254,3 +255,27 @@ def test_serve_listens_on_the_loopback_when_given_only_a_port():
 
 def test_serve_refuses_a_timeout_that_is_not_positive():
     assert_one_line_refusal(serve_tcp("127.0.0.1:0", "--idle-timeout", "0"), "--idle-timeout must be a positive")
+
+
+# -- timeouts ------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("option, value", [("--call-timeout", "-1"), ("--call-timeout", "0"),
+                                           ("--call-timeout", "nan"), ("--timeout", "-1")])
+def test_msgrspec_test_refuses_a_timeout_that_is_not_positive(tmp_path, option, value):
+    run, report, _ = msgrspec_test(tmp_path, "--adapter", PROCESS, option, value, "--interface", "IMsgrLock",
+                                   "--", *SERVE)
+    assert run.returncode == 2 and report is None, run.stdout[-2000:] + run.stderr[-2000:]
+    assert f"Invalid value for '{option}'" in run.stderr and "positive number of seconds" in run.stderr
+    assert "Traceback" not in run.stdout + run.stderr
+
+
+@pytest.mark.parametrize("options", [{"call_timeout": -1}, {"call_timeout": 0}, {"start_timeout": float("inf")}])
+def test_remote_adapters_refuse_a_timeout_that_is_not_positive(options):
+    with pytest.raises(AdapterNotFound, match="a timeout must be a positive number of seconds"):
+        ProcessAdapter(SERVE, **options)
+
+
+def test_the_call_timeout_from_the_environment_must_be_positive(monkeypatch):
+    monkeypatch.setenv(ENV_CALL_TIMEOUT, "-1")
+    with pytest.raises(AdapterNotFound, match="MSGRSPEC_CALL_TIMEOUT='-1': a timeout must be a positive"):
+        TcpAdapter("127.0.0.1:1")

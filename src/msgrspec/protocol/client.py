@@ -381,10 +381,11 @@ class RemoteAdapter(Adapter):
 
     def __init__(self, *, call_timeout: float | None = None, start_timeout: float | None = None,
                  validate: bool = True, max_failed_starts: int = MAX_FAILED_STARTS):
-        if call_timeout is None:
-            call_timeout = _env_float(ENV_CALL_TIMEOUT, DEFAULT_CALL_TIMEOUT)
+        call_timeout = _env_seconds(ENV_CALL_TIMEOUT, DEFAULT_CALL_TIMEOUT) if call_timeout is None else \
+            positive_seconds(call_timeout, "call_timeout")
         self.call_timeout = call_timeout
-        self.start_timeout = max(call_timeout, 5.0) if start_timeout is None else start_timeout
+        self.start_timeout = max(call_timeout, 5.0) if start_timeout is None else \
+            positive_seconds(start_timeout, "start_timeout")
         self.validate = validate
         self.max_failed_starts = max_failed_starts
         self.starts = 0
@@ -458,14 +459,20 @@ def _profile_from(data: dict) -> Profile:
                    features=frozenset(data["features"]), lock_id=data.get("lock_id"), lock_key=data.get("lock_key"))
 
 
-def _env_float(name: str, default: float) -> float:
-    text = os.environ.get(name)
-    if not text:
-        return default
+def positive_seconds(value: Any, what: str) -> float:
+    """value as a finite, positive number of seconds; AdapterNotFound (a usage error) naming `what` if not."""
     try:
-        return float(text)
-    except ValueError:
-        raise AdapterNotFound(f"{name}={text!r} is not a number of seconds") from None
+        seconds = float(value)
+    except (TypeError, ValueError):
+        raise AdapterNotFound(f"{what}={value!r} is not a number of seconds") from None
+    if not 0 < seconds < float("inf"):
+        raise AdapterNotFound(f"{what}={value!r}: a timeout must be a positive number of seconds")
+    return seconds
+
+
+def _env_seconds(name: str, default: float) -> float:
+    text = os.environ.get(name)
+    return positive_seconds(text, name) if text else default
 
 
 class RemoteWorld(World):
