@@ -279,3 +279,19 @@ def test_the_call_timeout_from_the_environment_must_be_positive(monkeypatch):
     monkeypatch.setenv(ENV_CALL_TIMEOUT, "-1")
     with pytest.raises(AdapterNotFound, match="MSGRSPEC_CALL_TIMEOUT='-1': a timeout must be a positive"):
         TcpAdapter("127.0.0.1:1")
+
+
+# -- an implementation that cannot be reached -------------------------------------------------------
+
+def test_an_unreachable_implementation_fails_the_lock_gate_cases(tmp_path):
+    """Its features are unknown, not absent: the cases that need lock-enforced fail, none is not applicable."""
+    gated = ("lock.gate.opens", "lock.gate.session-manager", "lock.gate.messenger-private", "lock.per-object")
+    run, report, _ = msgrspec_test(tmp_path, "--adapter", PROCESS, *(f"--requirement={r}" for r in gated),
+                                   "--", str(tmp_path / "no-such-server"))
+    assert run.returncode == 1 and report is not None, run.stdout[-2000:] + run.stderr[-2000:]
+    gates = {key: test for key, test in report["tests"].items() if set(test["requirements"]) & set(gated)}
+    assert len(gates) >= 4, sorted(report["tests"])
+    for key, test in gates.items():
+        assert test["outcome"] == "failed", (key, test)
+        assert "could not be started" in test["message"] or "failed to start" in test["message"], test["message"]
+    assert report["summary"]["not_applicable"] == 0 and report["summary"]["passed"] == 0

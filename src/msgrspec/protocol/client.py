@@ -435,7 +435,7 @@ class RemoteAdapter(Adapter):
             except ImplementationFault as exc:
                 # every test then fails in open_world with the reason; the run itself goes on
                 return Profile(implementation=f"{self.describe()} (unreachable: {str(exc).splitlines()[0]})",
-                               features=frozenset())
+                               unreachable=str(exc))
         assert self._profile is not None
         return self._profile
 
