@@ -3,15 +3,20 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import select
+import signal
 import socket
 import subprocess
+import sys
 import threading
+import time
+from pathlib import Path
 
 import pytest
 
 from msgrspec.adapter import AdapterNotFound
-from msgrspec.protocol import ENV_CALL_TIMEOUT, ProcessAdapter, TcpAdapter, TcpServer, codec, serve_stream
+from msgrspec.protocol import ENV_CALL_TIMEOUT, ImplementationFault, ProcessAdapter, TcpAdapter, TcpServer, codec, serve_stream
 from msgrspec.reference import ReferenceAdapter
 
 from protocol_helpers import PROCESS, SERVE, msgrspec_test
@@ -295,3 +300,79 @@ def test_an_unreachable_implementation_fails_the_lock_gate_cases(tmp_path):
         assert test["outcome"] == "failed", (key, test)
         assert "could not be started" in test["message"] or "failed to start" in test["message"], test["message"]
     assert report["summary"]["not_applicable"] == 0 and report["summary"]["passed"] == 0
+
+
+# -- the process adapter kills what the server started -------------------------------------------------
+
+FORKING_SERVER = str(Path(__file__).with_name("protocol_forking_server.py"))
+
+
+def _alive(pid: int) -> bool:
+    """Whether pid runs (a zombie waiting for a parent to reap it does not)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat[stat.rindex(")") + 2] != "Z"
+
+
+def _sleepers(pidfile: Path) -> list[int]:
+    for _ in range(100):
+        pids = [int(p) for p in pidfile.read_text().split()] if pidfile.exists() else []
+        if len(pids) == 2:
+            return pids
+        time.sleep(0.05)
+    raise AssertionError(f"the forking server did not start its sleepers: {pids}")
+
+
+def _all_gone(pids: list[int]) -> list[int]:
+    for _ in range(100):
+        if not any(_alive(p) for p in pids):
+            return []
+        time.sleep(0.05)
+    return [p for p in pids if _alive(p)]
+
+
+@pytest.fixture
+def leftovers():
+    """Kills, after the test, any sleeper the adapter left running."""
+    started: list[int] = []
+    yield started
+    for pid in started:
+        if _alive(pid):
+            os.kill(pid, signal.SIGKILL)
+
+
+needs_proc = pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs /proc (Linux)")
+
+
+@needs_proc
+def test_closing_the_process_adapter_kills_a_setsid_grandchild(tmp_path, leftovers):
+    pidfile = tmp_path / "pids"
+    adapter = ProcessAdapter([sys.executable, FORKING_SERVER, str(pidfile)])
+    try:
+        adapter.open_world().close()
+        leftovers.extend(_sleepers(pidfile))
+    finally:
+        adapter.close()  # the server is asked to shut down and exits by itself
+    assert _all_gone(leftovers) == []
+
+
+@needs_proc
+def test_a_restart_after_a_fault_kills_a_setsid_grandchild(tmp_path, leftovers):
+    pidfile = tmp_path / "pids"
+    adapter = ProcessAdapter([sys.executable, FORKING_SERVER, str(pidfile)], call_timeout=1)
+    try:
+        world = adapter.open_world()
+        leftovers.extend(_sleepers(pidfile))
+        server = adapter.connection().channel.process.pid
+        os.kill(server, signal.SIGSTOP)  # it hangs: the next call times out and the server is killed
+        with pytest.raises(ImplementationFault, match="did not answer"):
+            world.local.create("MsgrSessionManager")
+        assert _all_gone([server, *leftovers]) == []
+        pidfile.unlink()
+        adapter.open_world().close()  # a fresh server, with fresh sleepers, which go at the end
+        leftovers.extend(_sleepers(pidfile))
+    finally:
+        adapter.close()
+    assert _all_gone(leftovers) == []

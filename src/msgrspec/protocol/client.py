@@ -25,7 +25,7 @@ from typing import Any
 
 from .. import __version__
 from ..adapter import Adapter, AdapterNotFound, EventRecord, ObjRef, Outcome, Party, Profile, World
-from . import codec
+from . import codec, processes
 from .codec import MessageError
 
 ENV_COMMAND = "MSGRSPEC_PROCESS_COMMAND"
@@ -142,6 +142,7 @@ class ProcessChannel(Channel):
         super().__init__()
         self._out = self.process.stdout.fileno()
         self._in = self.process.stdin.fileno()
+        self._pipes = processes.pipe_names(self._in, self._out, self.process.stderr.fileno())
         os.set_blocking(self._in, False)  # a server that stops reading cannot block the suite
 
     def _read_some(self, timeout: float) -> bytes | None:
@@ -204,20 +205,24 @@ class ProcessChannel(Channel):
         return text
 
     def close(self, grace: float = 0.0) -> None:
+        """End the server (after grace seconds to exit by itself) and everything it started
+        (`processes` says how they are found)."""
+        started = processes.started_by(self.process.pid, self._pipes) if self.process.poll() is None else {}
         try:
             self.process.stdin.close()
         except OSError:
             pass
-        if grace and self.wait_ended(grace) is not None:
-            return
-        try:
-            os.killpg(self.process.pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            self.process.kill()
-        try:
-            self.process.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            pass
+        if grace:
+            self.wait_ended(grace)
+        running = self.process.poll() is None
+        processes.kill_all(self.process.pid if running else None, self._pipes, started)
+        if running:
+            if self.process.poll() is None:
+                self.process.kill()
+            try:
+                self.process.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                pass
         self._err_thread.join(timeout=1.0)
 
 
