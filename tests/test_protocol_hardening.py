@@ -376,3 +376,37 @@ def test_a_restart_after_a_fault_kills_a_setsid_grandchild(tmp_path, leftovers):
     finally:
         adapter.close()
     assert _all_gone(leftovers) == []
+
+
+# -- the implementation's output attached to a failed test is capped ---------------------------------
+
+LOUD_ADAPTER = '''
+from msgrspec.adapter import Outcome
+from msgrspec.reference import ReferenceAdapter
+
+class LoudAdapter(ReferenceAdapter):
+    """The reference, but type_info fails and the local party has logged 300,008 characters."""
+
+    def open_world(self):
+        world = super().open_world()
+        world.local.type_info = lambda name: Outcome(0x80004005)
+        world.local.output = lambda: "".join(f"line {n:06d}\\n" for n in range(25_000)) + "THE END\\n"
+        return world
+'''
+
+
+def test_the_output_of_a_failed_test_is_capped_and_kept_whole_beside_the_report(tmp_path):
+    (tmp_path / "loud_adapter.py").write_text(LOUD_ADAPTER)
+    run, report, _ = msgrspec_test(tmp_path, "--adapter", "loud_adapter:LoudAdapter",
+                                   "--requirement", "clients.same-interfaces")
+    assert report is not None, run.stdout[-2000:] + run.stderr[-2000:]
+    test = report["tests"]["clients.same-interfaces"]
+    assert test["outcome"] == "failed"
+    output = test["output"]
+    header, _, tail = output.partition("\n")
+    assert len(tail) == 64 * 1024 and tail.endswith("THE END\n"), (len(tail), header)
+    kept = Path(header.split(" are in ", 1)[1].split(";", 1)[0])
+    assert kept.is_absolute() and kept.parent.parent == tmp_path, header
+    whole = kept.read_text(encoding="utf-8")
+    assert whole.startswith("line 000000\n") and whole.endswith(tail) and len(whole) == 25_000 * 12 + 8
+    assert len(run.stdout) < 200_000  # the terminal shows the capped output too
