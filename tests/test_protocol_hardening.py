@@ -410,3 +410,24 @@ def test_the_output_of_a_failed_test_is_capped_and_kept_whole_beside_the_report(
     whole = kept.read_text(encoding="utf-8")
     assert whole.startswith("line 000000\n") and whole.endswith(tail) and len(whole) == 25_000 * 12 + 8
     assert len(run.stdout) < 200_000  # the terminal shows the capped output too
+
+
+# -- the client against a server that sends too much ----------------------------------------------------
+
+@pytest.mark.parametrize("answer, reason", [
+    ("'[' * 2000", "nested deeper than the limit"),
+    ("' ' * (16 * 1024 * 1024 + 1)", "longer than the limit"),
+    # a well-formed answer hidden behind the padding is never taken for the answer
+    ("' ' * (16 * 1024 * 1024 + 1) + '{\"id\": 1, \"result\": {\"protocol\": \"msgrspec-adapter\", \"version\": 1, '"
+     "'\"implementation\": \"forged\"}}'", "longer than the limit"),
+])
+def test_a_server_answering_too_deep_or_too_long_is_a_fault(tmp_path, answer, reason):
+    script = tmp_path / "flooding_server.py"
+    script.write_text(f"import sys\nsys.stdin.readline()\nsys.stdout.write({answer} + '\\n')\nsys.stdout.flush()\n"
+                      "sys.stdin.readline()\n")
+    adapter = ProcessAdapter([sys.executable, str(script)])
+    try:
+        with pytest.raises(ImplementationFault, match=f"sent a malformed message in answer to hello: .*{reason}"):
+            adapter.open_world()
+    finally:
+        adapter.close()

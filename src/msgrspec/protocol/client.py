@@ -68,6 +68,7 @@ class Channel:
 
     def __init__(self) -> None:
         self._buffer = bytearray()
+        self._scanned = 0  # how much of the buffer is known to hold no line feed
         self._eof = False
 
     def _read_some(self, timeout: float) -> bytes | None:
@@ -83,15 +84,23 @@ class Channel:
         raise NotImplementedError
 
     def receive(self, timeout: float) -> bytes | None:
-        """The next line; None at end of stream; ChannelTimeout after timeout seconds."""
+        """The next line; None at end of stream; ChannelTimeout after timeout seconds; codec.OverLimit
+        once more than codec.MAX_LINE bytes arrived without a line feed (the stream is then out of step)."""
         deadline = time.monotonic() + timeout
         while True:
-            end = self._buffer.find(b"\n")
-            if end >= 0 or len(self._buffer) > codec.MAX_LINE or (self._eof and self._buffer):
+            end = self._buffer.find(b"\n", self._scanned)
+            if end >= 0 or (self._eof and self._buffer):
                 end = end + 1 if end >= 0 else len(self._buffer)
                 line = bytes(self._buffer[:end])
                 del self._buffer[:end]
+                self._scanned = 0
+                if len(line.rstrip(b"\n")) > codec.MAX_LINE:
+                    raise codec.OverLimit(f"a line of {len(line)} bytes is longer than the limit ({codec.MAX_LINE})")
                 return line
+            self._scanned = len(self._buffer)
+            if len(self._buffer) > codec.MAX_LINE:
+                raise codec.OverLimit(f"more than {codec.MAX_LINE} bytes without a line feed: a line longer "
+                                      f"than the limit")
             if self._eof:
                 return None
             remaining = deadline - time.monotonic()
@@ -309,6 +318,8 @@ class Connection:
                 except ChannelTimeout:
                     self._break(f"{self.channel.description} did not answer {what} within {limit:g} s "
                                 f"(the per-call timeout); it was stopped")
+                except MessageError as exc:
+                    self._break(f"{self.channel.description} sent a malformed message in answer to {what}: {exc}")
                 if line is None:
                     self._break(self._gone(f"before answering {what}"))
                 if not line.strip():
