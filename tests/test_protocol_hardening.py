@@ -431,3 +431,22 @@ def test_a_server_answering_too_deep_or_too_long_is_a_fault(tmp_path, answer, re
             adapter.open_world()
     finally:
         adapter.close()
+
+
+@needs_proc
+def test_a_child_of_the_client_that_inherited_the_pipes_is_left_alone(leftovers):
+    adapter = ProcessAdapter(SERVE)
+    try:
+        adapter.open_world().close()
+        child = os.fork()  # it holds the client's ends of the server's pipes, but the suite started it
+        if child == 0:
+            time.sleep(60)
+            os._exit(0)
+        leftovers.append(child)
+    finally:
+        adapter.close()
+    time.sleep(0.5)  # time for a signal, had one been sent, to take effect
+    stat = Path(f"/proc/{child}/stat").read_text()
+    assert stat[stat.rindex(")") + 2] in "SR", stat  # running or sleeping: neither stopped nor killed
+    os.kill(child, signal.SIGKILL)
+    os.waitpid(child, 0)

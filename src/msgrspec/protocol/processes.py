@@ -59,24 +59,31 @@ def pipe_names(*fds: int) -> set[str]:
     return {f"pipe:[{os.fstat(fd).st_ino}]" for fd in fds}
 
 
-def started_by(server: int, pipes: set[str]) -> Snapshot:
-    """The processes below `server` or holding one of `pipes`, apart from this one."""
+def started_by(server: int | None, pipes: set[str]) -> Snapshot:
+    """The processes below `server` (None: it is gone) or holding one of `pipes`.
+
+    A pipe holder that descends from this process by another way than the server (a child this
+    process forked while the pipes were open) is not the implementation's, and is left alone."""
     table = {pid: found for pid in _pids() if (found := _stat(pid)) is not None}
     children: dict[int, list[int]] = defaultdict(list)
     for pid, (parent, _) in table.items():
         children[parent].append(pid)
-    found: Snapshot = {}
-    pending = [server]
-    while pending:
-        for child in children.get(pending.pop(), ()):
-            if child not in found:
-                found[child] = table[child][1]
-                pending.append(child)
+
+    def below(top: int, skip: int | None = None) -> set[int]:
+        found, pending = set(), [top]
+        while pending:
+            for child in children.get(pending.pop(), ()):
+                if child != skip and child not in found:
+                    found.add(child)
+                    pending.append(child)
+        return found
+
     me = os.getpid()
-    for pid, (_, started) in table.items():
-        if pid not in found and pid != me and pid != server and pipes and _holds(pid, pipes):
-            found[pid] = started
-    return found
+    mine = below(server) if server is not None else set()
+    ours = below(me, skip=server) | {me}
+    if pipes:
+        mine |= {pid for pid in table if pid not in mine and pid not in ours and pid != server and _holds(pid, pipes)}
+    return {pid: table[pid][1] for pid in mine if pid in table}
 
 
 def _signal(found: Snapshot, signum: int) -> None:
@@ -100,8 +107,7 @@ def kill_all(server: int | None, pipes: set[str], known: Snapshot) -> None:
     stopped: Snapshot = dict(known)
     _signal(stopped, signal.SIGSTOP)
     while True:
-        found = started_by(server, pipes) if server is not None else started_by(-1, pipes)
-        new = {pid: started for pid, started in found.items() if pid not in stopped}
+        new = {pid: started for pid, started in started_by(server, pipes).items() if pid not in stopped}
         if not new:
             break
         _signal(new, signal.SIGSTOP)
