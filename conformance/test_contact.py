@@ -62,6 +62,7 @@ def test_phone_number_without_a_number_fails(local, v):
     contact = local.contact(stranger()).value
     for name, phone_type in MPHONE_TYPES.items():
         assert_hr(local.get(contact, "PhoneNumber", phone_type), v.E_FAIL, f"PhoneNumber({name}) of a user without one")
+    assert_hr(local.get(contact, "PhoneNumber", 4096), v.E_FAIL, "PhoneNumber(4096), not an MPHONE_TYPE")
 
 
 @pytest.mark.requirement("contact.status.remote-values")

@@ -6,7 +6,7 @@ import uuid
 import pytest
 
 from msgrspec.adapter import ObjRef
-from msgrspec.suite import SpecValues, assert_hr, assert_ok, named, unlocked, wait_for
+from msgrspec.suite import SpecValues, assert_failed, assert_hr, assert_ok, named, unlocked, wait_for
 
 PRIVATE = "DMessengerPrivateEvents"
 
@@ -62,6 +62,14 @@ def test_add_contact_takes_the_service_id(local, private, v):
     assert_hr(local.call(private, "AddContact", stranger(), service_id(local)), v.S_OK, "AddContact with a service ID")
     event = wait_for(local, named(PRIVATE, "OnContactListAdd"), "OnContactListAdd")
     assert not event.args[0] & 0x80000000, "the addition with a service ID failed"
+    me = local.contact(local.signin).value
+    name = local.get(me, "ServiceName").value
+    if isinstance(name, str) and name.strip().upper() != service_id(local).strip().upper():
+        assert_failed(local.call(private, "AddContact", stranger(), name),
+                      f"AddContact with the service's name {name!r} instead of its ID")
+    # an IDispatch that is not a MessengerService object (a contact, the MessengerPriv itself) names no service
+    for what, other in (("a contact object", me), ("the MessengerPriv object", private)):
+        assert_failed(local.call(private, "AddContact", stranger(), other), f"AddContact with {what} as vService")
 
 
 # -- EnableAlertEvents --------------------------------------------------------------------------------

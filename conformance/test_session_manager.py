@@ -296,5 +296,13 @@ def test_objects_answer_to_the_library_identifiers(local, spec):
             described = local.type_info(interface)
             assert_ok(described, f"type_info({interface})")
             assert str(described.value.get("guid", "")).upper() == iid, f"{interface} has another IID"
+            by_iid = local.type_info(iid)
+            assert_ok(by_iid, f"type_info({iid}), the IID of {interface}")
+            assert by_iid.value == described.value, f"type_info({iid}) does not describe {interface}"
+        if coclass.event_interface:
+            events = spec.dispinterfaces[coclass.event_interface]
+            by_diid, by_name = local.type_info(events.diid), local.type_info(events.name)
+            assert_ok(by_diid, f"type_info({events.diid}), the DIID of {events.name}")
+            assert by_diid.value == by_name.value, f"type_info({events.diid}) does not describe {events.name}"
     assert_ok(local.create("{" + str(uuid.UUID(spec.coclasses["MsgrSessionManager"].clsid.strip("{}"))).lower()
                            + "}"), "create MsgrSessionManager by CLSID in lower case")

@@ -79,6 +79,9 @@ class Profile:
     - ``peer``: a second party signed in as another user can be driven, so
       invitations can be tested end to end;
     - ``registry``: RegisterApplication/UnRegisterApplication keep a real store.
+
+    `unreachable` says why the implementation could not be asked for its profile; what it has is then
+    unknown, so the suite judges nothing not applicable and every test meets the failure itself.
     """
 
     implementation: str
@@ -86,6 +89,7 @@ class Profile:
     features: frozenset[str] = frozenset()
     lock_id: str | None = None
     lock_key: str | None = None
+    unreachable: str | None = None
 
 
 class Party(abc.ABC):

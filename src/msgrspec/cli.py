@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import errno
 import json
+import math
 import os
 import sys
 import tempfile
@@ -98,9 +99,22 @@ class _TestCommand(click.Command):
         return super().collect_usage_pieces(ctx) + ["[-- COMMAND [ARGS]...]"]
 
 
-def _to_env(name: str):
+def _seconds(zero_allowed: bool):
+    """A click callback that refuses a number of seconds that is negative, NaN, infinite or (unless
+    zero_allowed) zero."""
+    def checked(ctx: click.Context, param: click.Parameter, value):
+        if value is not None and not (0 <= value < math.inf and (zero_allowed or value > 0)):
+            wanted = "zero (no limit) or a positive number" if zero_allowed else "a positive number"
+            raise click.BadParameter(f"{value:g} seconds: it must be {wanted} of seconds")
+        return value
+    return checked
+
+
+def _to_env(name: str, *, seconds: bool = False):
     """A click callback that hands an option's value to the adapter through the environment."""
     def store(ctx: click.Context, param: click.Parameter, value):
+        if seconds:
+            _seconds(zero_allowed=False)(ctx, param, value)
         if value is not None:
             os.environ[name] = str(value)
     return store
@@ -140,7 +154,8 @@ def _writable_report(ctx: click.Context, param: click.Parameter, value: Path | N
                    "`process` runs the command given after `--`, `tcp` connects to --connect.")
 @click.option("--connect", metavar="HOST:PORT", expose_value=False, callback=_to_env("MSGRSPEC_TCP_ADDRESS"),
               help="With --adapter tcp: where the implementation listens.")
-@click.option("--call-timeout", type=float, expose_value=False, callback=_to_env("MSGRSPEC_CALL_TIMEOUT"),
+@click.option("--call-timeout", type=float, expose_value=False,
+              callback=_to_env("MSGRSPEC_CALL_TIMEOUT", seconds=True),
               help="With --adapter process/tcp: seconds one call may take (default 10).")
 @click.option("--spec-dir", type=click.Path(file_okay=False, path_type=Path), help="Test against this spec folder.")
 @click.option("--report", type=click.Path(path_type=Path), callback=_writable_report,
@@ -149,7 +164,8 @@ def _writable_report(ctx: click.Context, param: click.Parameter, value: Path | N
               help="YAML file of assertion ids (with reasons) known to fail.")
 @click.option("--interface", "interfaces", multiple=True, help="Only assertions about this item (repeatable).")
 @click.option("--requirement", "requirements", multiple=True, help="Only assertions of this requirement (repeatable).")
-@click.option("--timeout", type=float, default=30.0, show_default=True, help="Seconds one test may take.")
+@click.option("--timeout", type=float, default=30.0, show_default=True, callback=_seconds(zero_allowed=True),
+              help="Seconds one test may take (0: no limit).")
 @click.option("--strict-xfail", is_flag=True, help="An expected failure that passes fails the run.")
 @click.option("--explore", is_flag=True, help="Randomize the property-based tests (default: derandomized).")
 @click.option("--repeat", type=click.IntRange(min=1), default=1, show_default=True,

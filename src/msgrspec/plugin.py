@@ -193,6 +193,8 @@ def _product_tuple(product: str | None) -> tuple[int, ...]:
 def _not_applicable(state: _RunState, item: pytest.Item) -> str | None:
     """Why the item does not apply to the implementation's profile, derived from the spec."""
     spec, profile = state.spec, state.profile
+    if profile.unreachable:
+        return None  # its features are unknown, not absent: the test runs and meets the failure
     for rid in requirements_of(item):
         requirement = spec.requirements.get(rid)
         if requirement and requirement.profile and requirement.profile not in profile.features:
@@ -374,6 +376,8 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
     _mark_blocked(item, call, report)
     trace = item.stash.get(_TRACE, None)
     output = "".join(p.output() for p in item.stash.get(_PARTIES, []))
+    if report.failed:
+        output = _capped_output(item, output)
     if report.failed and trace and trace.steps:
         report.sections.append(("msgrspec reproducer", trace.render()))
     if report.failed and output:
@@ -387,6 +391,31 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
 
 
 _RESULT_KEY = "msgrspec"
+#: characters of the implementation's output that a failed test carries into the report and the terminal
+OUTPUT_LIMIT = 64 * 1024
+
+
+def _capped_output(item: pytest.Item, output: str) -> str:
+    """The last OUTPUT_LIMIT characters of output, after a line that says where the whole of it is kept:
+    a file in a folder beside the report (REPORT-output/ASSERTION.txt)."""
+    if len(output) <= OUTPUT_LIMIT:
+        return output
+    report = item.config.getoption("--msgrspec-report")
+    where = "are not kept (no --msgrspec-report)"
+    if report:
+        report_path = Path(report).resolve()
+        name = re.sub(r"[^A-Za-z0-9._-]", "_", assertion_id(item))
+        path = report_path.with_name(f"{report_path.stem}-output") / f"{name}.txt"
+        try:
+            path.parent.mkdir(exist_ok=True)
+            path.write_text(output, encoding="utf-8")
+            where = f"are in {path}"
+        except OSError as exc:
+            where = f"could not be kept ({exc.strerror or exc})"
+    return f"[msgrspec: the first {len(output) - OUTPUT_LIMIT} of {len(output)} characters of this output {where}; " \
+           f"the last {OUTPUT_LIMIT} follow]\n" + output[-OUTPUT_LIMIT:]
+
+
 BLOCKED = "blocked: "
 
 

@@ -25,7 +25,7 @@ from typing import Any
 
 from .. import __version__
 from ..adapter import Adapter, AdapterNotFound, EventRecord, ObjRef, Outcome, Party, Profile, World
-from . import codec
+from . import codec, processes
 from .codec import MessageError
 
 ENV_COMMAND = "MSGRSPEC_PROCESS_COMMAND"
@@ -68,6 +68,7 @@ class Channel:
 
     def __init__(self) -> None:
         self._buffer = bytearray()
+        self._scanned = 0  # how much of the buffer is known to hold no line feed
         self._eof = False
 
     def _read_some(self, timeout: float) -> bytes | None:
@@ -83,15 +84,23 @@ class Channel:
         raise NotImplementedError
 
     def receive(self, timeout: float) -> bytes | None:
-        """The next line; None at end of stream; ChannelTimeout after timeout seconds."""
+        """The next line; None at end of stream; ChannelTimeout after timeout seconds; codec.OverLimit
+        once more than codec.MAX_LINE bytes arrived without a line feed (the stream is then out of step)."""
         deadline = time.monotonic() + timeout
         while True:
-            end = self._buffer.find(b"\n")
-            if end >= 0 or len(self._buffer) > codec.MAX_LINE or (self._eof and self._buffer):
+            end = self._buffer.find(b"\n", self._scanned)
+            if end >= 0 or (self._eof and self._buffer):
                 end = end + 1 if end >= 0 else len(self._buffer)
                 line = bytes(self._buffer[:end])
                 del self._buffer[:end]
+                self._scanned = 0
+                if len(line.rstrip(b"\n")) > codec.MAX_LINE:
+                    raise codec.OverLimit(f"a line of {len(line)} bytes is longer than the limit ({codec.MAX_LINE})")
                 return line
+            self._scanned = len(self._buffer)
+            if len(self._buffer) > codec.MAX_LINE:
+                raise codec.OverLimit(f"more than {codec.MAX_LINE} bytes without a line feed: a line longer "
+                                      f"than the limit")
             if self._eof:
                 return None
             remaining = deadline - time.monotonic()
@@ -142,6 +151,7 @@ class ProcessChannel(Channel):
         super().__init__()
         self._out = self.process.stdout.fileno()
         self._in = self.process.stdin.fileno()
+        self._pipes = processes.pipe_names(self._in, self._out, self.process.stderr.fileno())
         os.set_blocking(self._in, False)  # a server that stops reading cannot block the suite
 
     def _read_some(self, timeout: float) -> bytes | None:
@@ -204,20 +214,24 @@ class ProcessChannel(Channel):
         return text
 
     def close(self, grace: float = 0.0) -> None:
+        """End the server (after grace seconds to exit by itself) and everything it started
+        (`processes` says how they are found)."""
+        started = processes.started_by(self.process.pid, self._pipes) if self.process.poll() is None else {}
         try:
             self.process.stdin.close()
         except OSError:
             pass
-        if grace and self.wait_ended(grace) is not None:
-            return
-        try:
-            os.killpg(self.process.pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            self.process.kill()
-        try:
-            self.process.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            pass
+        if grace:
+            self.wait_ended(grace)
+        running = self.process.poll() is None
+        processes.kill_all(self.process.pid if running else None, self._pipes, started)
+        if running:
+            if self.process.poll() is None:
+                self.process.kill()
+            try:
+                self.process.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                pass
         self._err_thread.join(timeout=1.0)
 
 
@@ -304,6 +318,8 @@ class Connection:
                 except ChannelTimeout:
                     self._break(f"{self.channel.description} did not answer {what} within {limit:g} s "
                                 f"(the per-call timeout); it was stopped")
+                except MessageError as exc:
+                    self._break(f"{self.channel.description} sent a malformed message in answer to {what}: {exc}")
                 if line is None:
                     self._break(self._gone(f"before answering {what}"))
                 if not line.strip():
@@ -381,10 +397,11 @@ class RemoteAdapter(Adapter):
 
     def __init__(self, *, call_timeout: float | None = None, start_timeout: float | None = None,
                  validate: bool = True, max_failed_starts: int = MAX_FAILED_STARTS):
-        if call_timeout is None:
-            call_timeout = _env_float(ENV_CALL_TIMEOUT, DEFAULT_CALL_TIMEOUT)
+        call_timeout = _env_seconds(ENV_CALL_TIMEOUT, DEFAULT_CALL_TIMEOUT) if call_timeout is None else \
+            positive_seconds(call_timeout, "call_timeout")
         self.call_timeout = call_timeout
-        self.start_timeout = max(call_timeout, 5.0) if start_timeout is None else start_timeout
+        self.start_timeout = max(call_timeout, 5.0) if start_timeout is None else \
+            positive_seconds(start_timeout, "start_timeout")
         self.validate = validate
         self.max_failed_starts = max_failed_starts
         self.starts = 0
@@ -434,7 +451,7 @@ class RemoteAdapter(Adapter):
             except ImplementationFault as exc:
                 # every test then fails in open_world with the reason; the run itself goes on
                 return Profile(implementation=f"{self.describe()} (unreachable: {str(exc).splitlines()[0]})",
-                               features=frozenset())
+                               unreachable=str(exc))
         assert self._profile is not None
         return self._profile
 
@@ -458,14 +475,20 @@ def _profile_from(data: dict) -> Profile:
                    features=frozenset(data["features"]), lock_id=data.get("lock_id"), lock_key=data.get("lock_key"))
 
 
-def _env_float(name: str, default: float) -> float:
-    text = os.environ.get(name)
-    if not text:
-        return default
+def positive_seconds(value: Any, what: str) -> float:
+    """value as a finite, positive number of seconds; AdapterNotFound (a usage error) naming `what` if not."""
     try:
-        return float(text)
-    except ValueError:
-        raise AdapterNotFound(f"{name}={text!r} is not a number of seconds") from None
+        seconds = float(value)
+    except (TypeError, ValueError):
+        raise AdapterNotFound(f"{what}={value!r} is not a number of seconds") from None
+    if not 0 < seconds < float("inf"):
+        raise AdapterNotFound(f"{what}={value!r}: a timeout must be a positive number of seconds")
+    return seconds
+
+
+def _env_seconds(name: str, default: float) -> float:
+    text = os.environ.get(name)
+    return positive_seconds(text, name) if text else default
 
 
 class RemoteWorld(World):
@@ -639,8 +662,15 @@ def parse_command(command: Sequence[str] | str) -> list[str]:
 
 
 def parse_address(text: str) -> tuple[str, int]:
+    """HOST:PORT (an IPv6 host in brackets: [::1]:4711) as (host, port)."""
     host, sep, port = text.strip().rpartition(":")
     if not sep or not host or not port.isdigit():
         raise AdapterNotFound(f"{text!r} is not an address of the form HOST:PORT")
+    if int(port) > 65535:
+        raise AdapterNotFound(f"{text!r}: the port {port} is not a TCP port (0 to 65535)")
     return host.strip("[]"), int(port)
 
+
+def format_address(host: str, port: int) -> str:
+    """(host, port) as parse_address reads it back."""
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"

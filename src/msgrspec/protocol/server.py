@@ -8,6 +8,8 @@ accepts connections, each its own session over one shared adapter.
 from __future__ import annotations
 
 import itertools
+import queue
+import socket
 import socketserver
 import sys
 import threading
@@ -29,12 +31,18 @@ class RequestFailed(Exception):
         self.code, self.message, self.extra = code, message, extra
 
 
+#: worlds one connection may hold open at once
+MAX_WORLDS = 64
+
+
 class Session:
     """One connection's state: handshake, worlds; `handle` answers one request."""
 
-    def __init__(self, adapter: Adapter, *, validate: bool = True, log: Callable[[str], None] | None = None):
+    def __init__(self, adapter: Adapter, *, validate: bool = True, log: Callable[[str], None] | None = None,
+                 max_worlds: int = MAX_WORLDS):
         self.adapter = adapter
         self.validate = validate
+        self.max_worlds = max_worlds
         self.version: int | None = None
         self.worlds: dict[str, World] = {}
         self.finished = False
@@ -46,6 +54,8 @@ class Session:
     def handle_line(self, line: bytes) -> bytes:
         try:
             message = codec.parse(line)
+        except codec.OverLimit as exc:
+            return codec.dump(_error(None, "bad-message", str(exc)))
         except MessageError as exc:
             return codec.dump(_error(None, "bad-json", str(exc)))
         return codec.dump(self.handle(message))
@@ -99,6 +109,9 @@ class Session:
                 "features": sorted(profile.features), "lock_id": profile.lock_id, "lock_key": profile.lock_key}
 
     def op_open_world(self, message: dict) -> dict:
+        if len(self.worlds) >= self.max_worlds:
+            raise RequestFailed("bad-message", f"this connection already holds {len(self.worlds)} open worlds, "
+                                f"the most it may; close one (close_world) before opening another")
         world = self.adapter.open_world()
         world_id = f"w{next(self._ids)}"
         self.worlds[world_id] = world
@@ -193,50 +206,110 @@ def _error(request_id: int | None, code: str, message: str, **extra: Any) -> dic
 
 
 def serve_stream(adapter: Adapter, rfile: BinaryIO, wfile: BinaryIO, *, validate: bool = True,
-                 log: Callable[[str], None] | None = None) -> None:
-    """Answer requests read from rfile on wfile until shutdown, end of input or a failed version handshake."""
-    session = Session(adapter, validate=validate, log=log)
+                 log: Callable[[str], None] | None = None, max_worlds: int = MAX_WORLDS) -> None:
+    """Answer requests read from rfile on wfile until shutdown, end of input, a failed version handshake
+    or (on a socket with a timeout) silence for longer than the timeout."""
+    session = Session(adapter, validate=validate, log=log, max_worlds=max_worlds)
     try:
         while not session.finished:
-            line = rfile.readline(codec.MAX_LINE + 1)
-            if not line:
-                break
-            if not line.strip():
-                continue
-            answer = session.handle_line(line)
+            try:
+                line = codec.read_line(rfile)
+            except codec.OverLimit as exc:
+                answer = codec.dump(_error(None, "bad-message", str(exc)))
+            else:
+                if not line:
+                    break
+                if not line.strip():
+                    continue
+                answer = session.handle_line(line)
             wfile.write(answer)
             wfile.flush()
+    except TimeoutError:
+        session._log("closed a connection that stayed silent for longer than its idle timeout")
     except (BrokenPipeError, ConnectionError):
         pass
     finally:
         session.close()
 
 
-class TcpServer(socketserver.ThreadingTCPServer):
-    """Serves one adapter to every client that connects; each connection is its own session."""
+#: connections a TCP server serves at once; more wait, accepted, until one ends
+MAX_CONNECTIONS = 32
+#: seconds a TCP connection may stay silent before the server closes it
+IDLE_TIMEOUT = 600.0
 
-    daemon_threads = True
+
+class TcpServer(socketserver.TCPServer):
+    """Serves one adapter to every client that connects; each connection is its own session.
+
+    A fixed pool of `max_connections` worker threads serves the connections; a connection that
+    says nothing for `idle_timeout` seconds is closed. The protocol has no authentication:
+    listen on a loopback address only (docs/protocol.md).
+    """
+
     allow_reuse_address = True
+    request_queue_size = socket.SOMAXCONN
 
     def __init__(self, address: tuple[str, int], adapter: Adapter, *, validate: bool = True,
-                 log: Callable[[str], None] | None = None):
+                 log: Callable[[str], None] | None = None, max_connections: int = MAX_CONNECTIONS,
+                 idle_timeout: float = IDLE_TIMEOUT, max_worlds: int = MAX_WORLDS):
+        if max_connections < 1 or not idle_timeout > 0 or max_worlds < 1:
+            raise ValueError("max_connections, idle_timeout and max_worlds must be positive")
         self.adapter = adapter
         self.validate = validate
         self.log = log or (lambda text: sys.stderr.write(text.rstrip("\n") + "\n"))
+        self.idle_timeout, self.max_worlds = idle_timeout, max_worlds
         self.connections = 0
         self._count = threading.Lock()
+        self._waiting: queue.SimpleQueue = queue.SimpleQueue()
+        self._workers = [threading.Thread(target=self._work, daemon=True, name=f"msgrspec-tcp-{n}")
+                         for n in range(max_connections)]
+        host, port = address
+        # the family that the host resolves to (socketserver assumes IPv4); OSError if it resolves to none
+        self.address_family = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)[0][0]
         super().__init__(address, _TcpHandler)
+        for worker in self._workers:
+            worker.start()
 
     @property
     def address(self) -> tuple[str, int]:
         host, port = self.server_address[:2]
         return str(host), int(port)
 
+    def process_request(self, request: Any, client_address: Any) -> None:
+        self._waiting.put((request, client_address))
+
+    def serve_one(self) -> None:
+        """Accept one connection and serve it in this thread, to its end."""
+        request, client_address = self.get_request()
+        self._serve(request, client_address)
+
+    def _work(self) -> None:
+        while (item := self._waiting.get()) is not None:
+            self._serve(*item)
+
+    def _serve(self, request: Any, client_address: Any) -> None:
+        with self._count:
+            self.connections += 1
+        try:
+            self.finish_request(request, client_address)
+        except Exception:  # noqa: BLE001 - one broken connection never stops the server
+            self.log(f"the connection from {client_address} failed:\n{traceback.format_exc()}")
+        finally:
+            self.shutdown_request(request)
+
+    def server_close(self) -> None:
+        super().server_close()
+        for _ in self._workers:
+            self._waiting.put(None)
+
 
 class _TcpHandler(socketserver.StreamRequestHandler):
     server: TcpServer
 
+    def setup(self) -> None:
+        self.timeout = self.server.idle_timeout
+        super().setup()
+
     def handle(self) -> None:
-        with self.server._count:
-            self.server.connections += 1
-        serve_stream(self.server.adapter, self.rfile, self.wfile, validate=self.server.validate, log=self.server.log)
+        serve_stream(self.server.adapter, self.rfile, self.wfile, validate=self.server.validate,
+                     log=self.server.log, max_worlds=self.server.max_worlds)

@@ -1,0 +1,80 @@
+"""Single-point mutants of the reference implementation that the conformance suite must kill.
+
+Each mutant is one textual change to a copy of the msgrspec package (src/msgrspec, with the
+checkout's spec and conformance suite beside it); the suite, run against the mutated reference,
+must fail the assertion named. The unmutated copy passes the same assertions, so a failure is the
+mutant's doing. These are mutants that no case killed before the cases named were extended.
+"""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from msgrspec import resources
+
+CHECKOUT = Path(__file__).resolve().parent.parent
+PACKAGE = CHECKOUT / "src" / "msgrspec"
+
+#: name -> (file in the reference, text, its replacement, the assertion that must fail)
+MUTANTS = {
+    "a service object that is not a MessengerService is accepted": (
+        "private.py", "            return False  # this implementation has no MessengerService objects to accept",
+        "            return True", "private.add-contact.service-forms"),
+    "type information is not found by IID": (
+        "typeinfo.py", "    if name in model.interfaces:\n", "    if key in model.interfaces:\n",
+        "clients.same-interfaces"),
+    "type information by IID describes another interface": (
+        "typeinfo.py", "        return {\"guid\": interface.iid, \"base\": interface.base, \"members\": members}",
+        "        return {\"guid\": interface.iid, \"base\": interface.base, \"members\": members[:-1] if key != name "
+        "else members}", "clients.same-interfaces"),
+}
+
+
+def _copy(tmp_path: Path, mutant: tuple[str, str, str, str] | None) -> Path:
+    root = tmp_path / "checkout"
+    shutil.copytree(PACKAGE, root / "src" / "msgrspec", ignore=shutil.ignore_patterns("__pycache__"))
+    for shared in ("spec", "conformance"):
+        (root / shared).symlink_to(CHECKOUT / shared, target_is_directory=True)
+    if mutant is not None:
+        name, text, replacement, _ = mutant
+        source = root / "src" / "msgrspec" / "reference" / name
+        original = source.read_text(encoding="utf-8")
+        assert original.count(text) == 1, f"the mutation site is not unique in {name}: {text!r}"
+        source.write_text(original.replace(text, replacement), encoding="utf-8")
+    return root
+
+
+def _outcomes(tmp_path: Path, root: Path, assertion: str) -> dict[str, str]:
+    report = tmp_path / "report.json"
+    suite = root / "conformance"
+    env = {**os.environ, "PYTHONPATH": str(root / "src"), "MSGRSPEC_NO_CACHE": "1"}
+    run = subprocess.run([sys.executable, "-m", "pytest", str(suite), "-c", str(suite / "pytest.ini"), "--rootdir",
+                          str(suite), "-q", "--msgrspec-requirement", assertion, "--msgrspec-report", str(report)],
+                         cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600)
+    assert report.exists(), run.stdout[-3000:] + run.stderr[-3000:]
+    found = json.loads(report.read_text())
+    assert found["implementation"] == "msgrspec reference implementation"
+    return {key: test["outcome"] for key, test in found["tests"].items()}
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _editable_checkout():
+    if resources.conformance_dir() != CHECKOUT / "conformance":
+        pytest.skip("needs the checkout (an editable install), not an installed wheel")
+
+
+@pytest.mark.parametrize("assertion", sorted({m[3] for m in MUTANTS.values()}))
+def test_the_unmutated_copy_passes(tmp_path, assertion):
+    assert _outcomes(tmp_path, _copy(tmp_path, None), assertion) == {assertion: "passed"}
+
+
+@pytest.mark.parametrize("name", list(MUTANTS))
+def test_the_suite_kills_the_mutant(tmp_path, name):
+    mutant = MUTANTS[name]
+    assert _outcomes(tmp_path, _copy(tmp_path, mutant), mutant[3]) == {mutant[3]: "failed"}
