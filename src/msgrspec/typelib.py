@@ -238,7 +238,7 @@ class _RuntimeView:
 
 def _typeinfo(info, *, kind: str, flags: int, size_vft: int, bases: list, functions: list,
               inherited: int = 0) -> dict[str, Any]:
-    return {"name": info.name, "guid": guid_text(info.guid), "typekind": kind,
+    return {"name": info.name, "helpstring": info.doc_string, "guid": guid_text(info.guid), "typekind": kind,
             "typeflags": flag_names(flags, TYPEFLAGS), "cbSizeVft": size_vft, "impltypes": bases,
             "inherited_functions": inherited, "functions": functions,
             "variables": [{"name": var.name, "memid": var.memid, "varkind": VARKINDS[var.varkind.value],
@@ -260,7 +260,7 @@ def _impltypes(info, coclass: bool) -> list[dict[str, Any]]:
 def _dump(library) -> dict[str, Any]:
     syskind = SYSKINDS[int(library.syskind)] if 0 <= int(library.syskind) < len(SYSKINDS) else "unknown"
     view = _RuntimeView(POINTER_SIZE.get(syskind, 4))
-    return {"library": {"name": library.name, "libid": guid_text(library.guid),
+    return {"library": {"name": library.name, "helpstring": library.doc_string, "libid": guid_text(library.guid),
                         "version": f"{library.version_major}.{library.version_minor}", "lcid": library.set_lcid,
                         "syskind": syskind},
             "typeinfos": [view.entry(info) for info in library.typeinfos]}

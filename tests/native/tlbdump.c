@@ -10,6 +10,7 @@
 #include <windows.h>
 #include <oleauto.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <fcntl.h>
 #include <io.h>
 
@@ -17,10 +18,13 @@
 
 static void put_string(const WCHAR *text)
 {
-    char utf8[4096];
+    char *utf8;
     const unsigned char *p;
+    int size;
     if (!text) { fputs("null", stdout); return; }
-    if (!WideCharToMultiByte(CP_UTF8, 0, text, -1, utf8, sizeof utf8, NULL, NULL)) utf8[0] = 0;
+    size = WideCharToMultiByte(CP_UTF8, 0, text, -1, NULL, 0, NULL, NULL);
+    utf8 = calloc(size > 0 ? size : 1, 1);
+    if (size > 0) WideCharToMultiByte(CP_UTF8, 0, text, -1, utf8, size, NULL, NULL);
     putchar('"');
     for (p = (const unsigned char *)utf8; *p; p++) {
         if (*p == '"' || *p == '\\') printf("\\%c", *p);
@@ -28,6 +32,7 @@ static void put_string(const WCHAR *text)
         else putchar(*p);
     }
     putchar('"');
+    free(utf8);
 }
 
 static void put_guid(const GUID *guid)
@@ -157,6 +162,14 @@ static void put_name_of(ITypeInfo *info)
     SysFreeString(name);
 }
 
+static void put_helpstring_of(ITypeInfo *info)
+{
+    BSTR doc = NULL;
+    ITypeInfo_GetDocumentation(info, MEMBERID_NIL, NULL, &doc, NULL, NULL);
+    put_string(doc);
+    SysFreeString(doc);
+}
+
 static void put_reference(ITypeInfo *owner, HREFTYPE href, int flags, int with_flags)
 {
     ITypeInfo *target;
@@ -271,6 +284,8 @@ static void put_typeinfo(ITypeInfo *info, int with_vtable_half)
     }
     printf("{\"name\": ");
     put_name_of(info);
+    printf(", \"helpstring\": ");
+    put_helpstring_of(info);
     printf(", \"guid\": ");
     put_guid(&attr->guid);
     printf(", \"typekind\": \"%s\", \"typeflags\": ",
@@ -306,7 +321,7 @@ int wmain(int argc, WCHAR **argv)
 {
     ITypeLib *lib;
     TLIBATTR *attr;
-    BSTR name = NULL;
+    BSTR name = NULL, doc = NULL;
     HRESULT hr;
     UINT i, count;
     if (argc != 2) { fputs("usage: tlbdump FILE.tlb\n", stderr); return 2; }
@@ -314,10 +329,13 @@ int wmain(int argc, WCHAR **argv)
     hr = LoadTypeLibEx(argv[1], REGKIND_NONE, &lib);
     if (FAILED(hr)) { fprintf(stderr, "LoadTypeLibEx failed: 0x%08lx\n", (unsigned long)hr); return 2; }
     ITypeLib_GetLibAttr(lib, &attr);
-    ITypeLib_GetDocumentation(lib, -1, &name, NULL, NULL, NULL);
+    ITypeLib_GetDocumentation(lib, -1, &name, &doc, NULL, NULL);
     printf("{\"library\": {\"name\": ");
     put_string(name);
+    printf(", \"helpstring\": ");
+    put_string(doc);
     SysFreeString(name);
+    SysFreeString(doc);
     printf(", \"libid\": ");
     put_guid(&attr->guid);
     printf(", \"version\": \"%u.%u\", \"lcid\": %lu, \"syskind\": \"%s\"}, \"typeinfos\": [",
