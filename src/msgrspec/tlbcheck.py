@@ -220,7 +220,7 @@ class _Checker:
                 returns = "HRESULT"
             self.same(subject, f"{invkind} return type{half}", _norm_type(returns), _norm_type(found["returns"]), loc)
             earlier = functions[:functions.index(found)]
-            self.params(subject, f"{invkind} ", params, found["params"], loc, put=invkind.startswith("propput"),
+            self.params(subject, f"{invkind}{half} ", params, found["params"], loc, put=invkind.startswith("propput"),
                         shares_memid=any(f["memid"] == found["memid"] for f in earlier))
         for extra in remaining:
             self.facts += 1
