@@ -22,7 +22,7 @@ from msgrspec.idl import generate_idl
 from msgrspec.resources import schema
 from msgrspec.tlbcheck import check, facts
 from msgrspec.typelib import read_typelib
-from typelib_build import idl_before_the_fix, pe_file, spec_copy, spec_tlb, widl_tlb
+from typelib_build import BREAKS, assert_caught, broken_spec, expected_location, idl_before_the_fix, pe_file, spec_tlb, widl_tlb
 
 pytest.importorskip("pycomtypelib", reason="needs the tlb extra: pip install -e '.[tlb]'")
 
@@ -69,47 +69,6 @@ def test_the_idl_before_the_fix_is_reported_with_its_corrupted_libid(tmp_path, s
     assert libid[0]["spec"] == spec.library.libid and libid[0]["binary"] != spec.library.libid
     assert libid[0]["binary"][:-3] == spec.library.libid[:-3]  # only the last byte is overwritten
     assert libid[0]["where"] == str(spec.library.loc) and libid[0]["erratum"] is None
-
-
-BREAKS = {  # name -> (file, old text, new text, the item, the fact, spec value, binary value)
-    "dispid": ("interfaces/IMsgrSession.yaml", "dispid: 2\n        summary: Sends", "dispid: 42\n        summary: Sends",
-               "IMsgrSession.Invite", "func dispid", 42, 2),
-    "iid": ("interfaces/IMsgrLock.yaml", '"{36602AFA-4859-4DF5-820B-BF35ACAA16CA}"', '"{36602AFA-4859-4DF5-820B-BF35ACAA16CB}"',
-            "IMsgrLock", "iid", "{36602AFA-4859-4DF5-820B-BF35ACAA16CB}", "{36602AFA-4859-4DF5-820B-BF35ACAA16CA}"),
-    "direction": ("dispinterfaces/DMsgrSessionManagerEvents.yaml", "dir: in,out\n            default: VARIANT_FALSE",
-                  "dir: out\n            default: VARIANT_FALSE", "DMsgrSessionManagerEvents.OnInvitation",
-                  "param pfHandled direction", ["out"], ["in", "out"]),
-}
-
-
-def broken_spec(root: Path, name: str):
-    file, old, new, *_ = BREAKS[name]
-    folder = spec_copy(root, file, old, new)
-    return folder, load_spec(folder)
-
-
-def expected_location(broken, name: str) -> str:
-    subject = BREAKS[name][3]
-    item = broken.resolve(subject)
-    if name == "direction":
-        return str(item.params[2].loc)
-    return str(item.loc)
-
-
-def assert_caught(differences, broken, name: str) -> None:
-    """The changed fact is reported, at the changed item's place in the copy, and nothing unrelated is."""
-    file, _, _, subject, fact, want, have = BREAKS[name]
-    hits = [d for d in differences if d.subject == subject and d.fact == fact]
-    assert len(hits) == 1, [str(d) for d in differences]
-    hit = hits[0]
-    assert (hit.spec, hit.binary, hit.erratum) == (want, have, None)
-    assert hit.where == expected_location(broken, name)
-    path, line, _ = hit.where.rsplit(":", 2)
-    assert path.endswith(file)
-    text = Path(path).read_text(encoding="utf-8").splitlines()[int(line) - 1]
-    assert subject.split(".")[-1].lstrip("{") in text or "name:" in text, text
-    assert all(d.subject.split(".")[0] in (subject.split(".")[0], "MsgrSessionManager", "MessengerPriv")
-               for d in differences), [str(d) for d in differences]
 
 
 @pytest.mark.parametrize("name", BREAKS)

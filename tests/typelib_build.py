@@ -69,3 +69,47 @@ def pe_file(out: Path, tlb: Path | None = None) -> Path:
     exe = out / ("with-typelib.exe" if tlb else "without-typelib.exe")
     subprocess.run([gcc, "-o", str(exe), *objects], check=True, capture_output=True, timeout=120)
     return exe
+
+
+#: spec copies changed in one place: name -> (file, old text, new text, the item, the fact, spec value, binary
+#: value, the text of the line the difference must point at)
+BREAKS = {
+    "dispid": ("interfaces/IMsgrSession.yaml", "dispid: 2\n        summary: Sends", "dispid: 42\n        summary: Sends",
+               "IMsgrSession.Invite", "func dispid", 42, 2, "- name: Invite"),
+    "iid": ("interfaces/IMsgrLock.yaml", '"{36602AFA-4859-4DF5-820B-BF35ACAA16CA}"', '"{36602AFA-4859-4DF5-820B-BF35ACAA16CB}"',
+            "IMsgrLock", "iid", "{36602AFA-4859-4DF5-820B-BF35ACAA16CB}", "{36602AFA-4859-4DF5-820B-BF35ACAA16CA}",
+            "IMsgrLock:"),
+    "direction": ("dispinterfaces/DMsgrSessionManagerEvents.yaml", "dir: in,out\n            default: VARIANT_FALSE",
+                  "dir: out\n            default: VARIANT_FALSE", "DMsgrSessionManagerEvents.OnInvitation",
+                  "param pfHandled direction", ["out"], ["in", "out"], "- name: pfHandled"),
+}
+
+
+def broken_spec(root: Path, name: str):
+    file, old, new, *_ = BREAKS[name]
+    folder = spec_copy(root, file, old, new)
+    return folder, load_spec(folder)
+
+
+def expected_location(broken, name: str) -> str:
+    subject = BREAKS[name][3]
+    item = broken.resolve(subject)
+    if name == "direction":
+        return str(item.params[2].loc)
+    return str(item.loc)
+
+
+def assert_caught(differences, broken, name: str) -> None:
+    """The changed fact is reported, at the changed item's place in the copy, and nothing unrelated is."""
+    file, _, _, subject, fact, want, have, line_text = BREAKS[name]
+    hits = [d for d in differences if d.subject == subject and d.fact == fact]
+    assert len(hits) == 1, [str(d) for d in differences]
+    hit = hits[0]
+    assert (hit.spec, hit.binary, hit.erratum) == (want, have, None)
+    assert hit.where == expected_location(broken, name)
+    path, line, _ = hit.where.rsplit(":", 2)
+    assert path.endswith(file)
+    text = Path(path).read_text(encoding="utf-8").splitlines()[int(line) - 1]
+    assert text.strip() == line_text, text
+    assert all(d.subject.split(".")[0] in (subject.split(".")[0], "MsgrSessionManager", "MessengerPriv")
+               for d in differences), [str(d) for d in differences]

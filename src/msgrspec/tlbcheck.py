@@ -19,6 +19,7 @@ applied to one shape only, never by skipping a kind of fact:
 """
 from __future__ import annotations
 
+import copy
 import re
 from collections.abc import Iterator
 from typing import Any
@@ -90,7 +91,7 @@ def slot(function: dict) -> int:
 class _Checker:
     def __init__(self, spec: Spec, dump: dict) -> None:
         self.spec = spec
-        self.dump = dump
+        self.dump = copy.deepcopy(dump)  # unreadable entries are taken out below
         self.facts = 0
         self.differences: list[Difference] = []
         self.pointer = POINTER_SIZE.get(dump["library"].get("syskind"), 4)
@@ -119,8 +120,23 @@ class _Checker:
 
     # -- the library ------------------------------------------------------------------------------
 
+    def readable(self, entries: list, subject: str, what: str, loc) -> list:
+        """The entries the reader could give; each one it could not (null in the dump) is a difference."""
+        for position, entry in enumerate(entries):
+            if entry is None:
+                self.facts += 1
+                self.add("different", subject, f"{what} {position}", "readable", "unreadable", loc)
+        return [entry for entry in entries if entry is not None]
+
     def run(self) -> None:
         library, got = self.spec.library, self.dump["library"]
+        self.dump = dict(self.dump, typeinfos=self.readable(self.dump["typeinfos"], "library", "typeinfo", library.loc))
+        for info in self.dump["typeinfos"]:
+            for key in ("functions", "variables"):
+                info[key] = self.readable(info[key], info["name"], key[:-1], library.loc)
+            if info.get("vtable_half"):
+                info["vtable_half"]["functions"] = self.readable(info["vtable_half"]["functions"], info["name"],
+                                                                 "function (vtable half)", library.loc)
         for fact, want in (("name", library.name), ("libid", library.libid.upper()), ("version", library.version),
                            ("lcid", library.lcid), ("helpstring", library.helpstring)):
             have = got.get(fact)
