@@ -101,9 +101,12 @@ class _Checker:
     def erratum(self, subject: str, binary: Any) -> str | None:
         """The erratum on `subject` with a type-library reading, not adopted, that names the binary's value."""
         token = str(binary)
+        if not token:
+            return None
+        named = re.compile(rf"(?<![\w.]){re.escape(token)}(?![\w.])")  # the value as a word, not inside one
         for erratum in self.spec.errata_for(subject):
             for reading in erratum.readings:
-                if "typelib" in reading.sources and reading.id != erratum.adopted and token and token in reading.says:
+                if "typelib" in reading.sources and reading.id != erratum.adopted and named.search(reading.says):
                     return erratum.id
         return None
 
