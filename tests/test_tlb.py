@@ -7,6 +7,7 @@ TYPELIB resource is read; broken files give one located line and exit status 1.
 from __future__ import annotations
 
 import json
+import random
 import struct
 import subprocess
 import sys
@@ -20,8 +21,8 @@ import upstream as up
 from msgrspec import load_spec
 from msgrspec.idl import generate_idl
 from msgrspec.resources import schema
-from msgrspec.tlbcheck import check, facts
-from msgrspec.typelib import read_typelib
+from msgrspec.tlbcheck import check
+from msgrspec.typelib import TypelibError, read_typelib
 from typelib_build import BREAKS, assert_caught, broken_spec, expected_location, idl_before_the_fix, pe_file, spec_tlb, widl_tlb
 
 pytest.importorskip("pycomtypelib", reason="needs the tlb extra: pip install -e '.[tlb]'")
@@ -170,6 +171,31 @@ def test_a_broken_file_gives_one_located_line(name, command, good_bytes, tmp_pat
     path = tmp_path / "bad.tlb"
     path.write_bytes(BAD_FILES[name](good_bytes))
     assert_one_located_line(msgrspec("tlb", command, str(path)), path)
+
+
+def test_corrupted_fields_are_read_or_refused_never_escape(good_bytes, tmp_path):
+    """200 copies of the good library with counts, offsets and bytes overwritten (a fixed seed): each one is
+    either read into a dump that fits the schema or refused with TypelibError, never another exception."""
+    rng = random.Random(17)
+    path = tmp_path / "corrupt.tlb"
+    outcomes = {"read": 0, "refused": 0}
+    validator = jsonschema.Draft202012Validator(schema("typelib-dump"))
+    for _ in range(200):
+        data = bytearray(good_bytes)
+        for _ in range(rng.choice((1, 2, 4))):
+            offset = rng.randrange(0, len(data) - 4)
+            if rng.random() < 0.5:
+                struct.pack_into("<i", data, offset & ~3, rng.choice((0x7FFFFFFF, -1, -2, 0xFFFF, 1 << 20)))
+            else:
+                data[offset] = rng.randrange(256)
+        path.write_bytes(bytes(data))
+        try:
+            validator.validate(read_typelib(path))
+            outcomes["read"] += 1
+        except TypelibError as exc:
+            assert str(exc).startswith(f"{path}: ") and "\n" not in str(exc)
+            outcomes["refused"] += 1
+    assert outcomes["read"] and outcomes["refused"], outcomes
 
 
 def test_a_pe_file_without_the_resource_gives_one_located_line(tmp_path):
