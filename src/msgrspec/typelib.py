@@ -52,7 +52,7 @@ BASE_TYPES = {0: "EMPTY", 1: "NULL", 2: "SHORT", 3: "LONG", 4: "FLOAT", 5: "DOUB
               14: "DECIMAL", 16: "CHAR", 17: "BYTE", 18: "USHORT", 19: "ULONG", 20: "LONGLONG", 21: "ULONGLONG",
               22: "INT", 23: "UINT", 24: "void", 25: "HRESULT", 30: "LPSTR", 31: "LPWSTR"}
 VT_PTR, VT_SAFEARRAY, VT_USERDEFINED = 26, 27, 29
-#: interfaces of stdole that this library's typeinfos name as bases
+#: the base oleaut32 gives every dispatch typeinfo (stdole's IDispatch)
 IDISPATCH = ("IDispatch", "{00020400-0000-0000-C000-000000000046}")
 
 _MSFT = b"MSFT"
@@ -153,7 +153,7 @@ def read_typelib(path: str | Path, resource: int | None = None) -> dict[str, Any
         raise TypelibError(f"{path}: not a readable MSFT type library: {exc}") from None
     try:
         return _dump(library)
-    except (AttributeError, TypeError, ValueError, KeyError, IndexError) as exc:
+    except (AttributeError, TypeError, ValueError, KeyError, IndexError, RecursionError) as exc:
         raise TypelibError(f"{path}: the type library's tables do not hold together: {exc}") from None
 
 
