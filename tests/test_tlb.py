@@ -23,7 +23,7 @@ from msgrspec import load_spec
 from msgrspec.idl import generate_idl
 from msgrspec.resources import schema
 from msgrspec.tlbcheck import check
-from msgrspec.typelib import TypelibError, read_typelib
+from msgrspec.typelib import MAX_BYTES, TypelibError, read_typelib
 from typelib_build import BREAKS, assert_caught, broken_spec, expected_location, idl_before_the_fix, pe_file, spec_tlb, widl_tlb
 
 pytest.importorskip("pycomtypelib", reason="needs the tlb extra: pip install -e '.[tlb]'")
@@ -204,6 +204,16 @@ def test_a_pe_file_without_the_resource_gives_one_located_line(tmp_path):
     run = msgrspec("tlb", "check", str(exe))
     assert_one_located_line(run, exe)
     assert "without a TYPELIB resource" in run.stderr
+
+
+def test_an_oversized_file_is_refused_unread(tmp_path):
+    path = tmp_path / "huge.tlb"
+    with open(path, "wb") as out:  # sparse: the size without the disk space
+        out.write(b"MSFT")
+        out.truncate(MAX_BYTES + 1)
+    run = msgrspec("tlb", "dump", str(path))
+    assert_one_located_line(run, path)
+    assert "more than any type library" in run.stderr
 
 
 def test_a_file_that_is_not_there_gives_one_located_line(tmp_path):
