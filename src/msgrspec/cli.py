@@ -307,3 +307,68 @@ def diff(old_spec: Path, new_spec: Path, output_format: str, expected_failures: 
             sys.exit(1)
     result = diff_specs(_load(old_spec), _load(new_spec), ids)
     click.echo(json.dumps(result, indent=2) if output_format == "json" else to_markdown(result))
+
+
+# -- binary type libraries ----------------------------------------------------------------------------------
+
+_TLB_FILE = click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+_RESOURCE = click.option("--resource", type=int, metavar="N",
+                         help="In a DLL or EXE: the TYPELIB resource with id N (default: the lowest id).")
+
+
+def _read_tlb(file: Path, resource: int | None) -> dict:
+    """The dump of FILE, or its one-line error and exit 1."""
+    from .typelib import TypelibError, read_typelib
+
+    try:
+        return read_typelib(file, resource)
+    except TypelibError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(1)
+
+
+@main.group()
+def tlb() -> None:
+    """Binary type libraries (.tlb files, or the TYPELIB resource of a DLL or EXE) read and checked."""
+
+
+@tlb.command("dump")
+@_TLB_FILE
+@_RESOURCE
+def tlb_dump(file: Path, resource: int | None) -> None:
+    """Print what the type library in FILE holds, as JSON (schema: msgrspec/schema/typelib-dump.schema.json)."""
+    json.dump(_read_tlb(file, resource), sys.stdout, indent=2)
+    sys.stdout.write("\n")
+
+
+@tlb.command("check")
+@_TLB_FILE
+@_RESOURCE
+@click.option("--spec-dir", type=click.Path(file_okay=False, path_type=Path), help="Check against this spec folder.")
+@click.option("--format", "output_format", type=click.Choice(["markdown", "json"]), default="markdown",
+              show_default=True)
+def tlb_check(file: Path, resource: int | None, spec_dir: Path | None, output_format: str) -> None:
+    """Compare every fact of the type library in FILE with the spec; exit 1 on a difference no erratum covers."""
+    from .tlbcheck import as_json, check, markdown
+
+    dump = _read_tlb(file, resource)
+    result = check(_load(spec_dir), dump)
+    if output_format == "json":
+        click.echo(json.dumps(as_json(result, str(file)), indent=2))
+    else:
+        click.echo("\n".join(markdown(result, str(file))))
+    if result.uncovered:
+        sys.exit(1)
+
+
+@tlb.command("facts")
+@_TLB_FILE
+@_RESOURCE
+def tlb_facts(file: Path, resource: int | None) -> None:
+    """Print the type library's facts as YAML, in the shape of the reference extract (msgrpriv-typelib.yaml)."""
+    import yaml
+
+    from .tlbcheck import facts
+
+    click.echo(yaml.safe_dump(facts(_read_tlb(file, resource)), sort_keys=False, allow_unicode=True, width=110),
+               nl=False)

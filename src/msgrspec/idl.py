@@ -43,14 +43,9 @@ def _method(member: Method, dispatch: bool) -> str:
 
 def _property(member: Property, dispatch: bool) -> list[str]:
     lines = []
-    index = [_declarator(member.index)] if member.index else []
     for accessor in member.accessors_declared:
         attrs = ([f"id({member.dispid})"] if dispatch and member.dispid is not None else []) + [f"prop{accessor}"]
-        if accessor == "get":
-            value = Param(member.get_param or "pVal", member.type + "*", "out,retval")
-        else:
-            value = Param(member.put_param or "newVal", member.type, "in")
-        params = ", ".join(index + [_declarator(value)])
+        params = ", ".join(_declarator(param) for param in member.accessor_params(accessor))
         lines.append(f"    [{', '.join(attrs)}] HRESULT {member.name}({params});")
     return lines
 

@@ -268,7 +268,7 @@ class _Builder:
             name=raw["name"], libid=raw["libid"], version=raw["version"], summary=raw["summary"],
             support=Support(**raw["support"]), source=self._source(raw["source"]), helpstring=raw.get("helpstring"),
             lcid=raw.get("lcid", 0), imports=tuple(raw.get("imports", ())), withdrawn_in=raw.get("withdrawn_in"),
-            remarks=raw.get("remarks"), links=tuple(raw.get("links", ())))
+            remarks=raw.get("remarks"), links=tuple(raw.get("links", ())), loc=located.where(("library",), key=True))
         self.origin[library.name] = (located, ("library",))
         default = library.support
 

@@ -165,6 +165,14 @@ class Property(Documented):
     def writable(self) -> bool:
         return self.access in ("write-only", "read-write")
 
+    def accessor_params(self, accessor: str) -> tuple[Param, ...]:
+        """The parameters of one accessor (`get` or `put`) as the IDL declares them: the index, then the value."""
+        if accessor == "get":
+            value = Param(self.get_param or "pVal", self.type + "*", "out,retval")
+        else:
+            value = Param(self.put_param or "newVal", self.type, "in")
+        return (self.index, value) if self.index else (value,)
+
     @property
     def params(self) -> tuple[Param, ...]:
         """The parameters of the property as a whole: the index (if any) and the value."""
@@ -384,6 +392,7 @@ class Library:
     withdrawn_in: str | None = None
     remarks: str | None = None
     links: tuple[str, ...] = ()
+    loc: Location = _loc()
 
 
 Item = Union[Interface, Method, Property, Dispinterface, Event, Enum, EnumValue, HResult, Coclass, ExternalType]
