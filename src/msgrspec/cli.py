@@ -130,12 +130,40 @@ def test(adapter: str, spec_dir: Path | None, report: Path | None, expected_fail
     """Run the conformance suite against an implementation; PYTEST_ARGS go to pytest (-x, -n 2, --junitxml ...)."""
     from .runner import run, suite_args
 
+    _check_setup(adapter, spec_dir, interfaces, requirements, pytest_args)
     options = [("--msgrspec-timeout", timeout), ("--msgrspec-spec", spec_dir),
                ("--msgrspec-expected-failures", expected_failures)]
     options += [("--msgrspec-interface", name) for name in interfaces]
     options += [("--msgrspec-requirement", rid) for rid in requirements]
     flags = [flag for flag, on in (("--msgrspec-strict-xfail", strict_xfail), ("--msgrspec-explore", explore)) if on]
     sys.exit(run(suite_args(adapter, options=options, flags=flags, extra=pytest_args), report, repeat))
+
+
+class SetupError(click.ClickException):
+    """A mistake in how the run is set up: one line, exit status 4 (pytest's for usage errors), no test run."""
+
+    exit_code = 4
+
+
+def _check_setup(adapter: str, spec_dir: Path | None, interfaces: tuple[str, ...], requirements: tuple[str, ...],
+                 pytest_args: tuple[str, ...]) -> None:
+    """Refuse a run that cannot work before it starts: the adapter, its command, the selection."""
+    from .adapter import AdapterSetupError, load_adapter, preflight
+    from .plugin import unknown_selection
+    from .protocol import ENV_COMMAND
+
+    if adapter == "process" and not os.environ.get(ENV_COMMAND):
+        words = [a for a in pytest_args if not a.startswith("-")]
+        if words:
+            raise SetupError(f"the process adapter runs the command given after `--`: msgrspec test --adapter "
+                             f"process -- {' '.join(words)}")
+    unknown = unknown_selection(_load(spec_dir), requirements, interfaces)
+    if unknown:
+        raise SetupError(unknown)
+    try:
+        preflight(load_adapter(adapter))
+    except AdapterSetupError as exc:
+        raise SetupError(str(exc)) from None
 
 
 @main.command()
