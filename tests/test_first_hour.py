@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import textwrap
@@ -43,11 +44,15 @@ class MyAdapter(ReferenceAdapter):
 '''
 
 
+#: the installed command (not `python -m msgrspec`, which would put the current folder on sys.path itself)
+COMMAND = shutil.which("msgrspec", path=str(Path(sys.executable).parent))
+
+
 def msgrspec(folder: Path, *args: str) -> subprocess.CompletedProcess:
     """`msgrspec ARGS` run from `folder`, as a user runs it: no PYTHONPATH pointing there."""
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "MSGRSPEC_PROCESS_COMMAND")}
-    return subprocess.run([sys.executable, "-m", "msgrspec", *args], cwd=folder, capture_output=True, text=True,
-                          timeout=600, env=env)
+    assert COMMAND, "the msgrspec command is not installed next to this Python"
+    return subprocess.run([COMMAND, *args], cwd=folder, capture_output=True, text=True, timeout=600, env=env)
 
 
 @pytest.fixture(scope="module")
