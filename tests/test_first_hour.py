@@ -208,3 +208,55 @@ def test_the_plugin_refuses_an_unknown_selection_too(tmp_path):
                          cwd=tmp_path, capture_output=True, text=True, timeout=600)
     assert run.returncode == 4 and "did you mean IMsgrSession" in run.stderr, run.stderr[-1000:]
     assert " passed" not in run.stdout
+
+
+# -- writing an adapter ---------------------------------------------------------------------------------------------
+
+def test_the_skeleton_adapter_runs_and_fails_every_case_honestly(tmp_path):
+    made = msgrspec(tmp_path, "new", "adapter", "mine")
+    assert made.returncode == 0, made.stderr
+    folder = tmp_path / "mine"
+    run = msgrspec(folder, "test", "--adapter", "my_adapter:MyAdapter", "--report", "report.json")
+    assert run.returncode == 1, run.stdout[-2000:] + run.stderr[-2000:]
+    report = json.loads((folder / "report.json").read_text(encoding="utf-8"))
+    outcomes = {t["outcome"] for t in report["tests"].values()}
+    assert report["summary"]["passed"] == 0 and report["summary"]["failed"] > 0, report["summary"]
+    assert outcomes <= {"failed", "blocked", "not-applicable"}, outcomes
+    assert "got E_NOTIMPL (0x80004001)" in run.stdout
+    again = msgrspec(tmp_path, "new", "adapter", "mine")
+    assert again.returncode == 1 and "exists already" in again.stderr
+
+
+def test_type_info_from_the_spec_answers_as_the_reference_does():
+    from msgrspec import load_spec
+    from msgrspec.reference import ReferenceAdapter
+    from msgrspec.typeinfo import TYPE_E_ELEMENTNOTFOUND, type_info
+
+    spec = load_spec()
+    for interface in spec.interfaces.values():
+        if interface.is_external:
+            continue
+        entries = type_info(spec, interface.name).value["members"]
+        slots = [(slot.name, slot.accessor) for slot in interface.vtable if slot.accessor != "base"]
+        assert [(e["name"], e["kind"]) for e in entries] == slots, interface.name
+    for dispinterface in spec.dispinterfaces.values():
+        entries = type_info(spec, dispinterface.diid).value["members"]
+        assert [(e["name"], e["dispid"]) for e in entries] == [(e.name, e.dispid) for e in dispinterface.events]
+    party = ReferenceAdapter().open_world().local  # the reference answers with the same helper
+    for name in [*spec.interfaces, *spec.dispinterfaces, *spec.enums, *spec.coclasses]:
+        assert type_info(spec, name) == party.type_info(name), name
+    manager = spec.interfaces["IMsgrSessionManager"]
+    by_iid = type_info(spec, manager.iid.lower().strip("{}"))
+    assert by_iid.hr == 0 and [m["name"] for m in by_iid.value["members"]][:1] == [manager.members[0].name]
+    assert type_info(spec, "INoSuchInterface").hr == TYPE_E_ELEMENTNOTFOUND
+    answer = type_info(spec, "SESSION_STATE")
+    answer.value["values"].clear()  # a caller may change its copy; the next answer is whole
+    assert type_info(spec, "SESSION_STATE").value["values"]
+
+
+def test_type_info_follows_the_spec_it_is_given(mini_spec):
+    from msgrspec import load_spec
+    from msgrspec.typeinfo import type_info
+
+    described = type_info(load_spec(mini_spec), "IMini").value
+    assert [(m["name"], m["kind"]) for m in described["members"]] == [("Ping", "method"), ("Name", "propget")]

@@ -179,6 +179,28 @@ def adapters() -> None:
 
 
 @main.group()
+def new() -> None:
+    """Start something new from a skeleton."""
+
+
+@new.command("adapter")
+@click.argument("folder", type=click.Path(file_okay=False, path_type=Path))
+def new_adapter(folder: Path) -> None:
+    """Write FOLDER/my_adapter.py: an adapter that runs and fails every case until you fill it in."""
+    from .resources import template
+
+    target = folder / "my_adapter.py"
+    if target.exists():
+        raise click.ClickException(f"{target} exists already; nothing was written")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        target.write_text(template("my_adapter.py"), encoding="utf-8")
+    except OSError as exc:
+        raise click.ClickException(f"{target}: {exc.strerror}") from None
+    click.echo(f"wrote {target}; try it: cd {folder} && msgrspec test --adapter my_adapter:MyAdapter")
+
+
+@main.group()
 def docs() -> None:
     """The reference documentation site."""
 

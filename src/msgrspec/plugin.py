@@ -609,9 +609,9 @@ def build_report(state: _RunState) -> dict:
     tests = {key: {**result, "duration": round(result["duration"], 4)} for key, result in sorted(state.results.items())}
     return {
         "format": REPORT_FORMAT, "version": REPORT_VERSION,
-        # the three fields of version 1 stay at the top, where replay and the docs read them
+        # the fields of version 1 stay at the top, where readers of version 1 (replay, the docs) find them
         "adapter": manifest["adapter"], "implementation": manifest["implementation"]["name"],
-        "spec_sha256": manifest["spec_sha256"],
+        "product": manifest["product"], "features": manifest["features"], "spec_sha256": manifest["spec_sha256"],
         "manifest": manifest,
         "summary": {k: summary.get(k, 0) for k in SUMMARY_KEYS},
         "requirements": requirement_results(state),
