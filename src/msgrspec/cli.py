@@ -15,6 +15,8 @@ from .loader import load_spec
 from .model import Spec
 
 _SPEC_DIR = click.argument("spec_dir", required=False, type=click.Path(path_type=Path))
+#: `msgrspec diff --fail-on-breaking`: the exit status when a change breaks (1 is a spec that does not load)
+BREAKING_EXIT = 3
 
 
 def _load(spec_dir: Path | None) -> Spec:
@@ -266,8 +268,12 @@ def replay(report_file: Path, assertion: str, adapter: str | None) -> None:
               show_default=True)
 @click.option("--expected-failures", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="Also say which entries of this file no longer apply or check something else now.")
-def diff(old_spec: Path, new_spec: Path, output_format: str, expected_failures: Path | None) -> None:
-    """What changed from OLD_SPEC to NEW_SPEC (spec folders): items, assertions, breaking changes."""
+@click.option("--fail-on-breaking", is_flag=True,
+              help=f"Exit with status {BREAKING_EXIT} when a change may break an implementation that conformed.")
+def diff(old_spec: Path, new_spec: Path, output_format: str, expected_failures: Path | None,
+         fail_on_breaking: bool) -> None:
+    """What changed from OLD_SPEC to NEW_SPEC (spec folders): items (old -> new values), assertions, breaking
+    changes. Exit status: 0, or with --fail-on-breaking 3 when something breaks; 1 when a spec does not load."""
     from .diff import diff_specs, to_markdown
     from .expectations import load_expected_failures
 
@@ -281,3 +287,5 @@ def diff(old_spec: Path, new_spec: Path, output_format: str, expected_failures: 
             sys.exit(1)
     result = diff_specs(_load(old_spec), _load(new_spec), ids)
     click.echo(json.dumps(result, indent=2) if output_format == "json" else to_markdown(result))
+    if fail_on_breaking and result["breaking"]:
+        sys.exit(BREAKING_EXIT)
