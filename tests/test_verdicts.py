@@ -154,3 +154,6 @@ def test_repeat_flags_flaky_results(tmp_path):
     merged = merge_repeats(reports)
     assert merged["summary"]["flaky"] == 1
     assert merged["tests"]["session-manager.register.success"]["outcomes"] == ["passed", "failed"]
+    import jsonschema
+
+    jsonschema.Draft202012Validator(resources.schema("report")).validate(merged)  # a merged report is one too
