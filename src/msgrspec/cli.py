@@ -163,7 +163,11 @@ def _check_setup(adapter: str, spec_dir: Path | None, interfaces: tuple[str, ...
     if unknown:
         raise SetupError(unknown)
     try:
-        preflight(load_adapter(adapter))
+        loaded = load_adapter(adapter)
+        try:
+            preflight(loaded)
+        finally:
+            loaded.close()  # the run loads its own; a process started to check this one ends here
     except AdapterSetupError as exc:
         raise SetupError(str(exc)) from None
 
