@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import sys
 import time
 from pathlib import Path
@@ -150,7 +151,6 @@ class SetupError(click.ClickException):
 def _check_setup(adapter: str, spec_dir: Path | None, interfaces: tuple[str, ...], requirements: tuple[str, ...],
                  pytest_args: tuple[str, ...]) -> None:
     """Refuse a run that cannot work before it starts: the adapter, its command, the selection."""
-    from .adapter import AdapterSetupError, load_adapter, preflight
     from .plugin import unknown_selection
     from .protocol import ENV_COMMAND
 
@@ -162,12 +162,29 @@ def _check_setup(adapter: str, spec_dir: Path | None, interfaces: tuple[str, ...
     unknown = unknown_selection(_load(spec_dir), requirements, interfaces)
     if unknown:
         raise SetupError(unknown)
+    _check_adapter(adapter)
+
+
+def _check_adapter(name: str) -> None:
+    """Load the adapter and try it. An in-process one opens a world; one that runs the implementation in
+    another process is not started here (a fault of a started implementation is a result the run reports,
+    test by test), but its command must be a program that exists."""
+    from .adapter import AdapterSetupError, load_adapter, preflight
+    from .protocol import ProcessAdapter, RemoteAdapter
+
     try:
-        loaded = load_adapter(adapter)
+        loaded = load_adapter(name)
         try:
-            preflight(loaded)
+            if isinstance(loaded, ProcessAdapter):
+                program = loaded.command[0]
+                if shutil.which(program) is None:
+                    why = "it is not executable" if Path(program).is_file() else \
+                        "no such file, and no such program on PATH"
+                    raise AdapterSetupError(f"the process adapter's command cannot be run: {program}: {why}")
+            elif not isinstance(loaded, RemoteAdapter):
+                preflight(loaded)
         finally:
-            loaded.close()  # the run loads its own; a process started to check this one ends here
+            loaded.close()
     except AdapterSetupError as exc:
         raise SetupError(str(exc)) from None
 

@@ -26,7 +26,7 @@ import pytest
 
 from . import __version__
 from . import cases as case_module
-from .adapter import AdapterSetupError, Profile, load_adapter, preflight
+from .adapter import AdapterSetupError, Profile, load_adapter
 from .errors import SpecError
 from .expectations import load_expected_failures, stale_entries
 from .failures import headline, render_failure, requirement_summary
@@ -121,11 +121,9 @@ class _RunState:
         if self._adapter is None:
             name = self.config.getoption("--msgrspec-adapter")
             try:
-                adapter = load_adapter(name)
-                preflight(adapter)
+                self._adapter = load_adapter(name)
             except AdapterSetupError as exc:
                 raise pytest.UsageError(str(exc)) from None
-            self._adapter = adapter
         return self._adapter
 
     def seconds(self) -> float:
