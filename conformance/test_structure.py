@@ -10,7 +10,7 @@ import pytest
 from msgrspec.adapter import ObjRef
 from msgrspec.model import Method, Property
 from msgrspec.suite import (
-    APP_NAME, APP_PATH, APP_URL, Invitation, assert_hr, assert_ok, created, hex_hr, new_guid, register_app,
+    APP_NAME, APP_PATH, APP_URL, Invitation, assert_hr, assert_ok, created, describe_hr, new_guid, register_app,
     unlocked,
 )
 
@@ -143,11 +143,11 @@ def test_access(access_case, local, spec, profile):
         assert_hr(put, not_impl if "put" in prop.accessors_declared else missing, f"put {prop.qualname}")
         return
     if prop.readable:
-        assert got.hr not in (missing, not_impl), f"get {prop.qualname} answered {hex_hr(got.hr)}: it is readable"
+        assert got.hr not in (missing, not_impl), f"get {prop.qualname} answered {describe_hr(got.hr)}: it is readable"
     else:
         assert_hr(got, missing, f"get {prop.qualname} ({prop.access})")
     if prop.writable:
-        assert put.hr not in (missing, not_impl), f"put {prop.qualname} answered {hex_hr(put.hr)}: it is writable"
+        assert put.hr not in (missing, not_impl), f"put {prop.qualname} answered {describe_hr(put.hr)}: it is writable"
     else:
         assert_hr(put, missing, f"put {prop.qualname} ({prop.access})")
 

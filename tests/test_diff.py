@@ -37,9 +37,13 @@ def test_changes_are_found_and_classified(modified):
     result = diff_specs(load_spec(), load_spec(modified), {"IMsgrSessionManager.RegisterApplication.bstrPath"
                                                            "#max-length:over", "IMsgrGone#signature"})
     changed = {c["name"]: c for c in result["items"]["changed"]}
-    assert changed["IMsgrSessionManager.UnRegisterApplication"]["fields"] == ["dispid", "summary"]
+    fields = changed["IMsgrSessionManager.UnRegisterApplication"]["fields"]
+    assert [(f["path"], f["breaking"]) for f in fields] == [("dispid", True), ("summary", False)]
+    assert (fields[0]["old"], fields[0]["new"]) == (3, 33)
+    assert fields[1]["new"].startswith("Removes an application from the Messenger")
     assert changed["IMsgrSessionManager.UnRegisterApplication"]["breaking"]
-    assert "changed: IMsgrSessionManager.UnRegisterApplication (dispid)" in result["breaking"]
+    assert "changed: IMsgrSessionManager.UnRegisterApplication (dispid: 3 -> 33)" in result["breaking"]
+    assert "IMsgrSessionManager" not in changed, "a member's change is listed on the interface too"
     assert "IMsgrSessionManager.RegisterApplication.bstrPath#max-length:over" in result["assertions"]["changed"]
     assert "IMsgrSessionManager.RegisterApplication.bstrAppName#max-length:over" not in \
         result["assertions"]["changed"]
@@ -54,8 +58,7 @@ def test_wording_alone_is_not_breaking(tmp_path):
     path = copy / "interfaces" / "IMsgrSessionManager.yaml"
     path.write_text(path.read_text().replace("Takes an application off", "Removes an application from", 1))
     result = diff_specs(load_spec(), load_spec(copy))
-    assert [c["name"] for c in result["items"]["changed"]] == ["IMsgrSessionManager",
-                                                                "IMsgrSessionManager.UnRegisterApplication"]
+    assert [c["name"] for c in result["items"]["changed"]] == ["IMsgrSessionManager.UnRegisterApplication"]
     assert result["breaking"] == [] and result["assertions"]["changed"] == []
 
 
@@ -82,6 +85,7 @@ def test_command_prints_markdown_and_json(modified, tmp_path):
                                "--expected-failures", str(expected)], capture_output=True, text=True)
     assert markdown.returncode == 0, markdown.stderr
     assert "## Breaking changes" in markdown.stdout and "- IMsgrGone#signature" in markdown.stdout
+    assert "- IMsgrSessionManager.UnRegisterApplication (breaking): dispid: 3 -> 33; summary: " in markdown.stdout
     as_json = subprocess.run([sys.executable, "-m", "msgrspec", "diff", shipped, str(modified), "--format", "json"],
                              capture_output=True, text=True)
     assert json.loads(as_json.stdout)["new_spec"] == load_spec(modified).digest
@@ -93,3 +97,31 @@ def test_markdown_lists_every_section():
     for title in ("Breaking changes", "Items added", "Items removed", "Items changed", "Assertions added",
                   "Assertions removed", "Assertions changed", "Expected failures that no longer apply"):
         assert f"## {title} (0)" in text
+
+
+def test_reordered_members_are_one_change_of_the_interface(tmp_path):
+    copy = tmp_path / "spec"
+    shutil.copytree(resources.spec_dir(), copy)
+    path = copy / "interfaces" / "IMsgrSessionManager.yaml"
+    old = load_spec().interfaces["IMsgrSessionManager"]
+    first, second = old.members[0].name, old.members[1].name
+    text = path.read_text()
+    a, b = text.index(f"\n      - name: {first}\n") + 1, text.index(f"\n      - name: {second}\n") + 1
+    c = text.index("\n      - name: ", b) + 1
+    path.write_text(text[:a] + text[b:c] + text[a:b] + text[c:])
+    result = diff_specs(load_spec(), load_spec(copy))
+    changes = [(c["name"], f["path"]) for c in result["items"]["changed"] for f in c["fields"]]
+    assert ("IMsgrSessionManager", "members") in changes
+    entry = next(c for c in result["items"]["changed"] if c["name"] == "IMsgrSessionManager")
+    assert entry["fields"][0]["old"][:2] == [first, second] and entry["fields"][0]["new"][:2] == [second, first]
+    assert entry["breaking"]
+
+
+@pytest.mark.parametrize("flag, status", [((), 0), (("--fail-on-breaking",), 3)])
+def test_fail_on_breaking_sets_the_exit_status(modified, flag, status):
+    run = subprocess.run([sys.executable, "-m", "msgrspec", "diff", str(resources.spec_dir()), str(modified), *flag],
+                         capture_output=True, text=True)
+    assert run.returncode == status, run.stderr
+    same = subprocess.run([sys.executable, "-m", "msgrspec", "diff", str(resources.spec_dir()),
+                           str(resources.spec_dir()), *flag], capture_output=True, text=True)
+    assert same.returncode == 0, same.stderr

@@ -19,7 +19,7 @@ from msgrspec import load_spec
 from msgrspec.cli import main
 from msgrspec.docs import ReportError, generate_pages, item_location, load_report
 from msgrspec.docs import build as docs_build
-from msgrspec.docs.markup import fence, paragraphs, table, text
+from msgrspec.docs.markup import fence, identifier, paragraphs, table, text
 from msgrspec.docs.pages import (CONFORMANCE_PAGE, ERRATA_PAGE, HRESULTS_PAGE, LIBRARY_PAGE, NAMES_PAGE,
                                  REQUIREMENTS_PAGE, SUPPORT_PAGE)
 from msgrspec.docs.settings import MARKDOWN_EXTENSIONS
@@ -250,7 +250,8 @@ def test_report_statuses_appear(mini):
     assert ">passed</span>" in name
     conformance = site.pages[CONFORMANCE_PAGE]
     assert "Mini impl 1.0" in conformance and "(the spec these pages show)" in conformance
-    assert text("t::mini.ping.short") in conformance and "boom &#60;b&#62;x&#60;/b&#62;" in conformance
+    assert identifier("t::mini.ping.short") in conformance and "boom &#60;b&#62;x&#60;/b&#62;" in conformance
+    assert "| Message |" not in conformance, "a message in a table column is clipped"
     assert {"Conformance": CONFORMANCE_PAGE} in site.nav[0]["Reference"]
     assert CONFORMANCE_PAGE not in generate_pages(mini).pages
 
@@ -269,7 +270,7 @@ def test_bad_reports_are_refused(tmp_path, mini):
     with pytest.raises(ReportError, match="not a msgrspec conformance report"):
         load_report({"format": "junit"})
     with pytest.raises(ReportError, match="version"):
-        load_report({"format": "msgrspec-report", "version": 2})
+        load_report({"format": "msgrspec-report", "version": 99})
     bad = _report(mini, {"mini.ping.short": "great"})
     with pytest.raises(ReportError, match="unknown status"):
         load_report(bad)
@@ -426,3 +427,62 @@ def test_zensical_builds_the_same_pages(tmp_path, mini):
     assert result.engine == "zensical"
     page = tmp_path / "site" / "reference" / "interfaces" / "IMini" / "Ping" / "index.html"
     assert "IMini.Ping" in page.read_text(encoding="utf-8")
+
+
+# ---------------------------------------------------------------- layout of ids, sections and IDL
+
+def test_ids_wrap_only_between_their_parts():
+    marked = identifier("IMsgrSession.State#access")
+    assert marked.startswith('<code class="msgrspec-id">')
+    assert html.unescape(re.sub(r"<[^>]+>", "", marked)) == "IMsgrSession.State#access"
+    assert marked.count("<wbr>") == 2 and "Msgr<wbr>" not in marked
+    from msgrspec.docs.settings import EXTRA_CSS
+    assert "code.msgrspec-id { word-break: normal; overflow-wrap: normal;" in EXTRA_CSS
+
+
+def test_ledger_anchors_are_the_assertion_ids_and_links_reach_them():
+    from msgrspec.cases import all_cases
+    from msgrspec.docs.pages import LEDGER_PAGE
+
+    spec = load_spec()
+    ledger = generate_pages(spec).pages[LEDGER_PAGE]
+    anchors = set(re.findall(r'<span id="([^"]+)"></span>', ledger))
+    assert {html.escape(case.id, quote=True) for case in all_cases(spec)} <= anchors
+    targets = set(re.findall(r"\]\(#([^)]+)\)", ledger))
+    assert "IMsgrSession.State#access" in targets and targets <= anchors
+
+
+def test_item_pages_tell_platform_support_from_normative_requirements():
+    spec = load_spec()
+    page = generate_pages(spec).pages[item_location(spec.resolve("IMsgrSessionManager.RegisterApplication"))[0]]
+    headings = re.findall(r"^## (.+)$", page, re.M)
+    assert "Platform support" in headings and "Normative requirements" in headings
+    assert "Requirements" not in headings
+
+
+def test_untestable_reasons_are_not_followed_by_a_semicolon():
+    from msgrspec.docs.pages import REQUIREMENTS_PAGE
+
+    spec = load_spec()
+    page = generate_pages(spec).pages[REQUIREMENTS_PAGE]
+    assert any(r.untestable for r in spec.requirements.values()) and "untestable: " in page
+    assert ".;" not in page
+
+
+def test_interface_pages_show_the_whole_declaration_as_idl_generates_it():
+    from msgrspec.idl import generate_idl
+
+    spec = load_spec()
+    whole = [line.strip() for line in generate_idl(spec).splitlines()]
+    site = generate_pages(spec)
+    for item in [*[i for i in spec.interfaces.values() if not i.is_external], *spec.dispinterfaces.values()]:
+        page = site.pages[item_location(item)[0]]
+        block = re.search(r"^## IDL\n.*?```idl\n(.*?)\n```", page, re.S | re.M)
+        assert block, item.name
+        lines = [line.strip() for line in block.group(1).splitlines()]
+        keyword = "interface" if item.name in spec.interfaces else "dispinterface"
+        assert any(line.split(" :")[0] == f"{keyword} {item.name}" for line in lines), item.name
+        runs = [i for i in range(len(whole)) if whole[i:i + len(lines)] == lines]
+        assert runs, f"{item.name}: the page's IDL is not a part of `msgrspec idl`"
+        members = item.members if keyword == "interface" else item.events
+        assert sum(f" {m.name}(" in line for m in members for line in lines) >= len(members), item.name

@@ -20,4 +20,5 @@ def test_the_wheel_carries_spec_and_schemas(tmp_path):
     names = set(zipfile.ZipFile(wheel).namelist())
     shipped = {p.relative_to(ROOT / "spec").as_posix() for p in (ROOT / "spec").rglob("*.yaml")}
     assert shipped and {f"msgrspec/spec/{n}" for n in shipped} <= names
-    assert {"msgrspec/schema/spec.schema.json", "msgrspec/schema/export.schema.json"} <= names
+    assert {"msgrspec/schema/spec.schema.json", "msgrspec/schema/export.schema.json",
+            "msgrspec/schema/report.schema.json"} <= names

@@ -50,6 +50,19 @@ def test_report_covers_every_requirement(full_run):
         assert test["requirements"], key
 
 
+def test_report_validates_against_its_schema(full_run):
+    import jsonschema
+
+    from msgrspec.resources import schema
+
+    _, report, _ = full_run
+    validator = jsonschema.Draft202012Validator(schema("report"),
+                                                format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER)
+    errors = [f"{e.json_path}: {e.message}" for e in validator.iter_errors(report)]
+    assert not errors, errors[:5]
+    assert report["manifest"]["implementation"]["name"] == report["implementation"]
+
+
 def test_junit_xml_is_written(full_run):
     _, report, junit = full_run
     cases = ET.parse(junit).getroot().iter("testcase")

@@ -13,6 +13,8 @@ of these; enumeration values are ints.
 from __future__ import annotations
 
 import abc
+import os
+import sys
 from collections.abc import Sequence
 from importlib.metadata import entry_points
 from typing import Any
@@ -90,6 +92,8 @@ class Profile:
     lock_id: str | None = None
     lock_key: str | None = None
     unreachable: str | None = None
+    #: the implementation's own version, recorded in the report's manifest
+    version: str | None = None
 
 
 class Party(abc.ABC):
@@ -189,7 +193,11 @@ class Adapter(abc.ABC):
         """Called once when the run ends."""
 
 
-class AdapterNotFound(LookupError):
+class AdapterSetupError(Exception):
+    """The adapter cannot be used at all; the message is one line that says why (checked before a run)."""
+
+
+class AdapterNotFound(AdapterSetupError, LookupError):
     pass
 
 
@@ -198,28 +206,71 @@ def installed_adapters() -> dict[str, str]:
     return {ep.name: ep.value for ep in entry_points(group=ENTRY_POINT_GROUP)}
 
 
+def _import_attribute(spec: str) -> Any:
+    """The object `module:attribute` names; the module may sit in the current folder, as it does when a user
+    runs their own adapter from where they wrote it."""
+    import importlib
+
+    module_name, _, attribute = spec.partition(":")
+    here = os.getcwd()
+    added = here not in sys.path
+    if added:
+        sys.path.insert(0, here)
+    try:
+        target: Any = importlib.import_module(module_name)
+        for part in attribute.split("."):
+            target = getattr(target, part)
+    except (ImportError, AttributeError) as exc:
+        raise AdapterNotFound(f"cannot load adapter {spec!r}: {exc}") from None
+    finally:
+        if added:
+            sys.path.remove(here)
+    return target
+
+
+def _missing_methods(cls: type) -> str:
+    return ", ".join(sorted(getattr(cls, "__abstractmethods__", ()))) or "none"
+
+
 def load_adapter(spec: str) -> Adapter:
     """The adapter named `spec` in the entry-point group, or given as module:attribute.
 
     The attribute may be an Adapter instance, an Adapter class or a factory called with no arguments.
     """
     if ":" in spec:
-        module_name, _, attribute = spec.partition(":")
-        try:
-            import importlib
-
-            target: Any = importlib.import_module(module_name)
-            for part in attribute.split("."):
-                target = getattr(target, part)
-        except (ImportError, AttributeError) as exc:
-            raise AdapterNotFound(f"cannot load adapter {spec!r}: {exc}") from None
+        target = _import_attribute(spec)
     else:
         found = [ep for ep in entry_points(group=ENTRY_POINT_GROUP) if ep.name == spec]
         if not found:
             names = ", ".join(sorted(installed_adapters())) or "none"
             raise AdapterNotFound(f"no adapter called {spec!r} is installed (installed: {names})")
         target = found[0].load()
+    if isinstance(target, type) and getattr(target, "__abstractmethods__", None):
+        raise AdapterSetupError(f"adapter {spec!r}: {target.__name__} does not implement "
+                                f"{_missing_methods(target)} (see msgrspec.adapter.Adapter)")
     adapter = target() if callable(target) and not isinstance(target, Adapter) else target
     if not isinstance(adapter, Adapter):
         raise AdapterNotFound(f"{spec!r} gives {type(adapter).__name__}, not a msgrspec.adapter.Adapter")
     return adapter
+
+
+def preflight(adapter: Adapter) -> None:
+    """Open one world and look at its parties, so that an adapter that cannot work is refused before a run,
+    in one line, rather than in every test. Raises AdapterSetupError."""
+    name = type(adapter).__name__
+    try:
+        world = adapter.open_world()
+        parties = [("local", world.local), ("peer", world.peer)]
+        world.close()
+    except AdapterSetupError:
+        raise
+    except TypeError as exc:  # an abstract World or Party: Python names the missing methods
+        raise AdapterSetupError(f"{name}: {exc}") from None
+    except Exception as exc:  # noqa: BLE001 - whatever stops the first world stops every test
+        message = " ".join(str(exc).split()) or type(exc).__name__
+        raise AdapterSetupError(f"{name} cannot open a world: {type(exc).__name__}: {message}") from None
+    for role, party in parties:
+        if role == "local" or party is not None:
+            if not isinstance(party, Party):
+                raise AdapterSetupError(f"{name}: the world's {role} party is {type(party).__name__}, "
+                                        f"not a msgrspec.adapter.Party")

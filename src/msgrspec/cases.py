@@ -28,13 +28,15 @@ STRUCTURE_REQUIREMENTS = {
 
 @attrs.frozen
 class Case:
-    """One generated assertion: its id, the spec item it is about, the requirements it checks."""
+    """One generated assertion: its id, the spec item it is about, the requirements it checks, and the
+    fact of the spec it checks in one sentence (what a failure report leads with)."""
 
     id: str
     kind: str
     item: str
     requirements: tuple[str, ...]
     data: dict[str, Any] = attrs.field(factory=dict, eq=False)
+    fact: str = ""
 
 
 def _requirements(spec: Spec, kind: str, item: str, extra: tuple[str, ...] = ()) -> tuple[str, ...]:
@@ -47,8 +49,10 @@ def coclass_cases(spec: Spec) -> list[Case]:
     cases = []
     for coclass in spec.coclasses.values():
         suffix = "create" if coclass.creatable else "not-creatable"
+        fact = (f"{coclass.name} is created by name and by CLSID and answers with {coclass.default_interface}"
+                if coclass.creatable else f"{coclass.name} cannot be created (REGDB_E_CLASSNOTREG)")
         cases.append(Case(f"{coclass.name}#{suffix}", "coclass", coclass.name,
-                          _requirements(spec, "coclass", coclass.name), {"coclass": coclass}))
+                          _requirements(spec, "coclass", coclass.name), {"coclass": coclass}, fact))
     return cases
 
 
@@ -60,12 +64,15 @@ def query_interface_cases(spec: Spec) -> list[Case]:
         for name in coclass.interfaces:
             cases.append(Case(f"{coclass.name}#qi:{name}", "query-interface", coclass.name,
                               _requirements(spec, "query-interface", coclass.name),
-                              {"coclass": coclass, "interface": name, "expect": True}))
+                              {"coclass": coclass, "interface": name, "expect": True},
+                              f"a {coclass.name} object gives {name} to QueryInterface by name and by IID"))
         foreign = [i for i in spec.interfaces.values() if i.name not in coclass.interfaces and not i.is_external]
         for interface in foreign:
             cases.append(Case(f"{coclass.name}#qi-refused:{interface.name}", "query-interface", coclass.name,
                               _requirements(spec, "query-interface", coclass.name),
-                              {"coclass": coclass, "interface": interface.name, "expect": False}))
+                              {"coclass": coclass, "interface": interface.name, "expect": False},
+                              f"a {coclass.name} object refuses QueryInterface({interface.name}) with "
+                              f"E_NOINTERFACE"))
     return cases
 
 
@@ -78,20 +85,33 @@ def signature_cases(spec: Spec) -> list[Case]:
     for owner, members in owners:
         for member in members:
             requirements = _requirements(spec, "signature", member.qualname)
+            dispid = f"DISPID {member.dispid}, " if member.dispid is not None else ""
+            shape = f"{len(member.params)} parameter(s)" if not isinstance(member, Property) else \
+                f"accessors {'/'.join(member.accessors_declared)}"
             cases.append(Case(f"{member.qualname}#signature", "signature", member.qualname, requirements,
-                              {"owner": owner, "member": member}))
+                              {"owner": owner, "member": member},
+                              f"the type information of {owner} describes {member.name} as declared "
+                              f"({dispid}{shape})"))
             if isinstance(member, Property):
                 continue
             for position, param in enumerate(member.params):
                 cases.append(Case(f"{member.qualname}.{param.name}#param", "param", member.qualname, requirements,
-                                  {"owner": owner, "member": member, "param": param, "position": position}))
+                                  {"owner": owner, "member": member, "param": param, "position": position},
+                                  f"parameter {position + 1} of {member.qualname} is [{param.dir}] "
+                                  f"{param.type} {param.name}"))
     for enum in spec.enums.values():
         requirements = _requirements(spec, "enum", enum.name)
-        cases.append(Case(f"{enum.name}#values", "enum", enum.name, requirements, {"enum": enum}))
+        cases.append(Case(f"{enum.name}#values", "enum", enum.name, requirements, {"enum": enum},
+                          f"{enum.name} has exactly the values {', '.join(v.name for v in enum.values)}"))
         for value in enum.values:
             cases.append(Case(f"{value.qualname}#value", "enum-value", value.qualname, requirements,
-                              {"enum": enum, "value": value}))
+                              {"enum": enum, "value": value},
+                              f"{value.qualname} is {_enum_value(enum, value.value)}"))
     return cases
+
+
+def _enum_value(enum, value: int) -> str:
+    return f"0x{value & 0xFFFFFFFF:08X}" if enum.hresult else str(value)
 
 
 def access_cases(spec: Spec) -> list[Case]:
@@ -105,7 +125,8 @@ def access_cases(spec: Spec) -> list[Case]:
                               or "not-implemented" in r.id)
                 cases.append(Case(f"{member.qualname}#access", "access", member.qualname,
                                   _requirements(spec, "access", member.qualname, extra),
-                                  {"interface": interface, "property": member}))
+                                  {"interface": interface, "property": member},
+                                  f"{member.qualname} is {member.access}"))
     return cases
 
 
@@ -133,13 +154,16 @@ def constraint_cases(spec: Spec) -> list[Case]:
                 if constraint.kind in ("max_length", "max_bytes"):
                     cases.append(Case(f"{where}#{kind}:at-limit", "constraint", member.qualname,
                                       _requirements(spec, "constraint", member.qualname, extra),
-                                      {**data, "probe": "at-limit"}))
+                                      {**data, "probe": "at-limit"},
+                                      f"{where} accepts a value at its limit ({kind} {constraint.value})"))
                 if constraint.error is None:
                     continue  # no page says what breaking it returns: nothing to check past the limit
                 cases.append(Case(f"{where}#{kind}:over" if kind.startswith("max") else f"{where}#{kind}",
                                   "constraint", member.qualname,
                                   _requirements(spec, "constraint", member.qualname, extra),
-                                  {**data, "probe": "broken"}))
+                                  {**data, "probe": "broken"},
+                                  f"{where} refuses a value breaking {kind} {constraint.value} with "
+                                  f"{constraint.error}"))
     return cases
 
 

@@ -5,6 +5,7 @@ import errno
 import json
 import math
 import os
+import shutil
 import sys
 import tempfile
 import time
@@ -18,6 +19,8 @@ from .loader import load_spec
 from .model import Spec
 
 _SPEC_DIR = click.argument("spec_dir", required=False, type=click.Path(path_type=Path))
+#: `msgrspec diff --fail-on-breaking`: the exit status when a change breaks (1 is a spec that does not load)
+BREAKING_EXIT = 3
 
 
 def _load(spec_dir: Path | None) -> Spec:
@@ -177,12 +180,60 @@ def test(adapter: str, spec_dir: Path | None, report: Path | None, expected_fail
     """Run the conformance suite against an implementation; PYTEST_ARGS go to pytest (-x, -n 2, --junitxml ...)."""
     from .runner import run, suite_args
 
+    _check_setup(adapter, spec_dir, interfaces, requirements, pytest_args)
     options = [("--msgrspec-timeout", timeout), ("--msgrspec-spec", spec_dir),
                ("--msgrspec-expected-failures", expected_failures)]
     options += [("--msgrspec-interface", name) for name in interfaces]
     options += [("--msgrspec-requirement", rid) for rid in requirements]
     flags = [flag for flag, on in (("--msgrspec-strict-xfail", strict_xfail), ("--msgrspec-explore", explore)) if on]
     sys.exit(run(suite_args(adapter, options=options, flags=flags, extra=pytest_args), report, repeat))
+
+
+class SetupError(click.ClickException):
+    """A mistake in how the run is set up: one line, exit status 4 (pytest's for usage errors), no test run."""
+
+    exit_code = 4
+
+
+def _check_setup(adapter: str, spec_dir: Path | None, interfaces: tuple[str, ...], requirements: tuple[str, ...],
+                 pytest_args: tuple[str, ...]) -> None:
+    """Refuse a run that cannot work before it starts: the adapter, its command, the selection."""
+    from .plugin import unknown_selection
+    from .protocol import ENV_COMMAND
+
+    if adapter == "process" and not os.environ.get(ENV_COMMAND):
+        words = [a for a in pytest_args if not a.startswith("-")]
+        if words:
+            raise SetupError(f"the process adapter runs the command given after `--`: msgrspec test --adapter "
+                             f"process -- {' '.join(words)}")
+    unknown = unknown_selection(_load(spec_dir), requirements, interfaces)
+    if unknown:
+        raise SetupError(unknown)
+    _check_adapter(adapter)
+
+
+def _check_adapter(name: str) -> None:
+    """Load the adapter and try it. An in-process one opens a world; one that runs the implementation in
+    another process is not started here (a fault of a started implementation is a result the run reports,
+    test by test), but its command must be a program that exists."""
+    from .adapter import AdapterSetupError, load_adapter, preflight
+    from .protocol import ProcessAdapter, RemoteAdapter
+
+    try:
+        loaded = load_adapter(name)
+        try:
+            if isinstance(loaded, ProcessAdapter):
+                program = loaded.command[0]
+                if shutil.which(program) is None:
+                    why = "it is not executable" if Path(program).is_file() else \
+                        "no such file, and no such program on PATH"
+                    raise AdapterSetupError(f"the process adapter's command cannot be run: {program}: {why}")
+            elif not isinstance(loaded, RemoteAdapter):
+                preflight(loaded)
+        finally:
+            loaded.close()
+    except AdapterSetupError as exc:
+        raise SetupError(str(exc)) from None
 
 
 @main.command()
@@ -195,6 +246,28 @@ def adapters() -> None:
         click.echo("no adapters installed")
     for name, target in sorted(found.items()):
         click.echo(f"{name}\t{target}")
+
+
+@main.group()
+def new() -> None:
+    """Start something new from a skeleton."""
+
+
+@new.command("adapter")
+@click.argument("folder", type=click.Path(file_okay=False, path_type=Path))
+def new_adapter(folder: Path) -> None:
+    """Write FOLDER/my_adapter.py: an adapter that runs and fails every case until you fill it in."""
+    from .resources import template
+
+    target = folder / "my_adapter.py"
+    if target.exists():
+        raise click.ClickException(f"{target} exists already; nothing was written")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        target.write_text(template("my_adapter.py"), encoding="utf-8")
+    except OSError as exc:
+        raise click.ClickException(f"{target}: {exc.strerror}") from None
+    click.echo(f"wrote {target}; try it: cd {folder} && msgrspec test --adapter my_adapter:MyAdapter")
 
 
 @main.group()
@@ -292,8 +365,12 @@ def replay(report_file: Path, assertion: str, adapter: str) -> None:
               show_default=True)
 @click.option("--expected-failures", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="Also say which entries of this file no longer apply or check something else now.")
-def diff(old_spec: Path, new_spec: Path, output_format: str, expected_failures: Path | None) -> None:
-    """What changed from OLD_SPEC to NEW_SPEC (spec folders): items, assertions, breaking changes."""
+@click.option("--fail-on-breaking", is_flag=True,
+              help=f"Exit with status {BREAKING_EXIT} when a change may break an implementation that conformed.")
+def diff(old_spec: Path, new_spec: Path, output_format: str, expected_failures: Path | None,
+         fail_on_breaking: bool) -> None:
+    """What changed from OLD_SPEC to NEW_SPEC (spec folders): items (old -> new values), assertions, breaking
+    changes. Exit status: 0, or with --fail-on-breaking 3 when something breaks; 1 when a spec does not load."""
     from .diff import diff_specs, to_markdown
     from .expectations import load_expected_failures
 
@@ -307,6 +384,8 @@ def diff(old_spec: Path, new_spec: Path, output_format: str, expected_failures: 
             sys.exit(1)
     result = diff_specs(_load(old_spec), _load(new_spec), ids)
     click.echo(json.dumps(result, indent=2) if output_format == "json" else to_markdown(result))
+    if fail_on_breaking and result["breaking"]:
+        sys.exit(BREAKING_EXIT)
 
 
 # -- binary type libraries ----------------------------------------------------------------------------------

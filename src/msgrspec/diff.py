@@ -22,24 +22,49 @@ _EDITORIAL = {"summary", "remarks", "links", "source", "support", "untestable", 
               "says", "rationale", "note", "helpstring", "loc"}
 
 
+#: fields that hold items compared on their own (members, events, enumeration values): in their container
+#: only the order of the ones both specs have counts, so that a change is listed once, on the item it is in
+_CHILDREN = ("members", "events", "values")
+
+
 def _fields(item: Any) -> dict:
     return attrs.asdict(item, filter=lambda a, _v: a.name not in ("loc", "_index", "digest"))
 
 
-def _changed_fields(old: Any, new: Any, prefix: str = "") -> list[str]:
-    """Dotted paths of the fields that differ (members and parameters looked into, by position)."""
+def _own_fields(item: Any, kept: set[str]) -> dict:
+    """The fields of an item, its children reduced to the order of the names in `kept`."""
+    fields = _fields(item)
+    for key in _CHILDREN:
+        children = getattr(item, key, None)
+        if isinstance(children, (list, tuple)) and all(hasattr(c, "name") for c in children):
+            fields[key] = [c.name for c in children if c.name in kept]
+    return fields
+
+
+def _child_names(item: Any) -> set[str]:
+    return {c.name for key in _CHILDREN for c in getattr(item, key, None) or () if hasattr(c, "name")}
+
+
+def _changed_fields(old: Any, new: Any, prefix: str = "") -> list[tuple[str, Any, Any]]:
+    """(dotted path, old value, new value) of every field that differs; parameters looked into by position."""
     if isinstance(old, dict) and isinstance(new, dict):
         found = []
         for key in sorted(set(old) | set(new)):
             if old.get(key) != new.get(key):
                 found += _changed_fields(old.get(key), new.get(key), f"{prefix}.{key}" if prefix else str(key))
         return found
-    if isinstance(old, (list, tuple)) and isinstance(new, (list, tuple)) and len(old) == len(new):
+    if isinstance(old, (list, tuple)) and isinstance(new, (list, tuple)) and len(old) == len(new) and \
+            any(isinstance(v, dict) for v in (*old, *new)):
         found = []
         for i, (a, b) in enumerate(zip(old, new)):
             found += _changed_fields(a, b, f"{prefix}[{i}]")
         return found
-    return [prefix] if old != new else []
+    return [(prefix, old, new)] if old != new else []
+
+
+def _show(value: Any, limit: int = 80) -> str:
+    text = "(none)" if value is None else str(value) if not isinstance(value, str) else repr(value)
+    return text if len(text) <= limit else text[:limit - 3] + "..."
 
 
 def _breaking_field(path: str) -> bool:
@@ -85,16 +110,19 @@ def diff_specs(old: Spec, new: Spec, expected_failure_ids: set[str] | None = Non
     old_items, new_items = _named(old), _named(new)
     changed = []
     for name in sorted(set(old_items) & set(new_items)):
-        fields = _changed_fields(_fields(old_items[name]), _fields(new_items[name]))
+        kept = _child_names(old_items[name]) & _child_names(new_items[name])
+        fields = [{"path": path, "old": before, "new": after, "breaking": _breaking_field(path)}
+                  for path, before, after in _changed_fields(_own_fields(old_items[name], kept),
+                                                             _own_fields(new_items[name], kept))]
         if fields:
-            changed.append({"name": name, "fields": fields, "breaking": any(map(_breaking_field, fields))})
+            changed.append({"name": name, "fields": fields, "breaking": any(f["breaking"] for f in fields)})
     old_checks, new_checks = _assertions(old), _assertions(new)
     added_checks = sorted(set(new_checks) - set(old_checks))
     removed_checks = sorted(set(old_checks) - set(new_checks))
     changed_checks = sorted(k for k in set(old_checks) & set(new_checks) if old_checks[k] != new_checks[k])
     removed_items = sorted(set(old_items) - set(new_items))
     breaking = [f"removed: {name}" for name in removed_items]
-    breaking += [f"changed: {c['name']} ({', '.join(f for f in c['fields'] if _breaking_field(f))})"
+    breaking += [f"changed: {c['name']} ({'; '.join(_change(f) for f in c['fields'] if f['breaking'])})"
                  for c in changed if c["breaking"]]
     breaking += [f"new assertion: {key}" for key in added_checks]
     result = {
@@ -113,6 +141,11 @@ def diff_specs(old: Spec, new: Spec, expected_failure_ids: set[str] | None = Non
     return result
 
 
+def _change(field: dict) -> str:
+    """`dispid: 3 -> 33`"""
+    return f"{field['path']}: {_show(field['old'])} -> {_show(field['new'])}"
+
+
 def to_markdown(result: dict) -> str:
     """A readable account of a diff."""
     lines = [f"# Spec diff: {result['old_spec'][:12]} -> {result['new_spec'][:12]}", ""]
@@ -126,8 +159,8 @@ def to_markdown(result: dict) -> str:
     section("Breaking changes", result["breaking"])
     section("Items added", result["items"]["added"])
     section("Items removed", result["items"]["removed"])
-    section("Items changed", [f"{c['name']}: {', '.join(c['fields'])}" + (" (breaking)" if c["breaking"] else "")
-                              for c in result["items"]["changed"]])
+    section("Items changed", [f"{c['name']}" + (" (breaking)" if c["breaking"] else "") + ": "
+                              + "; ".join(_change(f) for f in c["fields"]) for c in result["items"]["changed"]])
     section("Assertions added", result["assertions"]["added"])
     section("Assertions removed", result["assertions"]["removed"])
     section("Assertions changed", result["assertions"]["changed"])

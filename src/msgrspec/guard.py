@@ -25,13 +25,6 @@ class Trace:
         self.steps.append({"party": party, "op": operation, "args": [_plain(a) for a in args],
                            "result": _plain(result)})
 
-    def render(self) -> str:
-        lines = []
-        for i, step in enumerate(self.steps, 1):
-            args = ", ".join(repr(a) for a in step["args"])
-            lines.append(f"{i:3}. {step['party']}.{step['op']}({args}) -> {step['result']}")
-        return "\n".join(lines)
-
 
 def _plain(value: Any) -> Any:
     if isinstance(value, ObjRef):

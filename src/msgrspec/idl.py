@@ -8,6 +8,7 @@ library block. Enumerations that the real header has as plain constants become
 from __future__ import annotations
 
 import re
+import textwrap
 
 from .model import Dispinterface, Enum, Event, Interface, Method, Param, Property, Spec
 
@@ -98,6 +99,12 @@ def _enum(enum: Enum) -> list[str]:
     lines = [f'cpp_quote("/* {enum.name}: constants of the header, not in the type library */")']
     lines += [f'cpp_quote("#define {v.name} (({kind})0x{v.value & 0xFFFFFFFF:08X})")' for v in enum.values]
     return lines + [""]
+
+
+def interface_idl(item: Interface | Dispinterface) -> str:
+    """The whole declaration of one interface or dispinterface as `generate_idl` writes it, unindented."""
+    lines = _interface(item) if isinstance(item, Interface) else _dispinterface(item)
+    return textwrap.dedent("\n".join(lines)).strip() + "\n"
 
 
 def generate_idl(spec: Spec) -> str:

@@ -8,32 +8,42 @@ the profile (not applicable items), and writes the JSON report.
 from __future__ import annotations
 
 import contextlib
+import difflib
 import json
+import platform
 import re
 import signal
+import sys
 import threading
+import time
 from collections import Counter, defaultdict
+from collections.abc import Iterable
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from . import __version__
 from . import cases as case_module
-from .adapter import AdapterNotFound, Profile, load_adapter
+from .adapter import AdapterSetupError, Profile, load_adapter
 from .errors import SpecError
 from .expectations import load_expected_failures, stale_entries
+from .failures import headline, render_failure, requirement_summary
 from .guard import AdapterFault, GuardedParty, Trace
-from .suite import PrerequisiteFailed
+from .suite import PrerequisiteFailed, name_codes
 from .loader import load_spec
 from .model import Spec
 
 REPORT_FORMAT = "msgrspec-report"
-REPORT_VERSION = 1
+#: 2: a run manifest, statement/level/untestable per requirement, durations, `not-applicable` in the summary
+REPORT_VERSION = 2
 _STATE = pytest.StashKey["_RunState"]()
 _CASE = pytest.StashKey["case_module.Case"]()
 _TRACE = pytest.StashKey[Trace]()
 _PARTIES = pytest.StashKey[list]()
 _TIMED_OUT = pytest.StashKey[str]()
+_FAILED_PHASE = pytest.StashKey[dict]()
 
 
 class AdapterTimeout(AssertionError):
@@ -93,6 +103,8 @@ class _RunState:
         self.results: dict[str, dict[str, Any]] = {}
         self.expected: dict[str, str] = {}
         self.notes: list[str] = []
+        self.started = datetime.now(timezone.utc)
+        self._clock = time.monotonic()
 
     @property
     def spec(self) -> Spec:
@@ -101,6 +113,7 @@ class _RunState:
                 self._spec = load_spec(self.config.getoption("--msgrspec-spec"))
             except SpecError as exc:
                 raise pytest.UsageError(f"the spec does not load:\n{exc}") from None
+            name_codes(self._spec)
         return self._spec
 
     @property
@@ -109,9 +122,13 @@ class _RunState:
             name = self.config.getoption("--msgrspec-adapter")
             try:
                 self._adapter = load_adapter(name)
-            except AdapterNotFound as exc:
+            except AdapterSetupError as exc:
                 raise pytest.UsageError(str(exc)) from None
         return self._adapter
+
+    def seconds(self) -> float:
+        """Seconds since the run started."""
+        return time.monotonic() - self._clock
 
     @property
     def profile(self) -> Profile:
@@ -119,27 +136,46 @@ class _RunState:
 
     # hooks: they run where the reports arrive (the controller of an xdist run, or the one process)
 
+    @pytest.hookimpl(tryfirst=True)
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
-        """Fold the phases of each conformance test into one result."""
-        data = dict(report.user_properties).get(_RESULT_KEY)
+        """Fold the phases of each conformance test into one result (and name its JUnit test case by its id)."""
+        data = _result_data(report)
         if data is None:
             return
+        _junit_name(self.config, report, data["id"])
         status = _status(report)
         previous = self.results.get(data["id"])
+        duration = (previous["duration"] if previous else 0.0) + report.duration
         if previous and (previous["outcome"] != "passed" or (report.when != "call" and status == "passed")):
+            previous["duration"] = duration
             return
         message = None
         if report.failed:
-            message = _short_message(report)
+            message = data["message"]
         elif report.skipped and isinstance(report.longrepr, tuple):
-            message = report.longrepr[2]
+            message = report.longrepr[2].removeprefix("Skipped: ")
         self.results[data["id"]] = {"outcome": status, "requirements": data["requirements"], "item": data["item"],
                                     "message": message, "nodeid": report.nodeid, "reproducer": data["reproducer"],
-                                    "output": data["output"]}
+                                    "output": data["output"], "duration": duration}
 
 
 def _state(config: pytest.Config) -> _RunState:
     return config.stash[_STATE]
+
+
+def _result_data(report: pytest.TestReport) -> dict | None:
+    """The assertion's data the plugin attached to a report (a JSON text, as the JUnit property shows it)."""
+    text = dict(report.user_properties).get(_RESULT_KEY)
+    return json.loads(text) if text is not None else None
+
+
+def _junit_name(config: pytest.Config, report: pytest.TestReport, name: str) -> None:
+    """Name the JUnit test case by the assertion id (attributes set before junitxml records the report win)."""
+    from _pytest.junitxml import xml_key
+
+    xml = config.stash.get(xml_key, None)
+    if xml is not None:
+        xml.node_reporter(report).add_attribute("name", name)
 
 
 # -- parametrizing the generated cases -----------------------------------------------------------
@@ -149,6 +185,28 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         if argument in metafunc.fixturenames:
             found = generate(_state(metafunc.config).spec)
             metafunc.parametrize(argument, found, ids=[c.id for c in found])
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_pycollect_makeitem(collector: pytest.Collector, name: str, obj: object):
+    """Put the assertion id in the node id of every behaviour test: `test_x[session-manager.register.x]`.
+
+    Generated cases carry theirs as the parameter id already.
+    """
+    outcome = yield
+    found = outcome.get_result()
+    if not isinstance(found, list):
+        return
+    renamed = []
+    for item in found:
+        marker = item.get_closest_marker("requirement") if isinstance(item, pytest.Function) else None
+        if marker is None or not marker.args or getattr(item, "callspec", None) is not None:
+            renamed.append(item)
+            continue
+        renamed.append(pytest.Function.from_parent(collector, name=f"{item.name}[{'+'.join(marker.args)}]",
+                                                   originalname=item.originalname,
+                                                   fixtureinfo=item._fixtureinfo))
+    outcome.force_result(renamed)
 
 
 def assertion_id(item: pytest.Item) -> str:
@@ -209,6 +267,32 @@ def _not_applicable(state: _RunState, item: pytest.Item) -> str | None:
     return None
 
 
+def unknown_selection(spec: Spec, requirements: Iterable[str], interfaces: Iterable[str]) -> str | None:
+    """One line naming the first --requirement or --interface the spec does not have (with a did-you-mean)."""
+    tops = [*spec.interfaces, *spec.dispinterfaces, *spec.coclasses, *spec.enums]
+    for option, wanted, known in (("--requirement", requirements, list(spec.requirements)),
+                                  ("--interface", interfaces, tops)):
+        for name in wanted:
+            if name not in known:
+                close = difflib.get_close_matches(name, known, n=3)
+                hint = f"; did you mean {' or '.join(close)}?" if close else \
+                    f" (msgrspec export lists the {len(known)} there are)"
+                return f"{option} {name}: the spec has no such {option[2:]}{hint}"
+    return None
+
+
+def _select_exact_id(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """`-k ID` where ID is an assertion id that the -k grammar cannot read (it has `#`, `,`, ...): select it."""
+    expression = config.option.keyword.strip()
+    if not expression or not any(assertion_id(item) == expression for item in items):
+        return
+    keep = [item for item in items if assertion_id(item) == expression]
+    config.hook.pytest_deselected(items=[item for item in items if item not in keep])
+    items[:] = keep
+    config.option.keyword = ""
+
+
+@pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: list[pytest.Item]) -> None:
     conformance = [item for item in items if _is_conformance(item)]
     if not conformance:
@@ -220,8 +304,14 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
             for value in callspec.params.values():
                 if isinstance(value, case_module.Case):
                     item.stash[_CASE] = value
+        item.extra_keyword_matches.add(assertion_id(item))
+    _select_exact_id(config, items)
+    conformance = [item for item in conformance if item in items]
     wanted_reqs = set(config.getoption("--msgrspec-requirement"))
     wanted_items = set(config.getoption("--msgrspec-interface"))
+    unknown = unknown_selection(state.spec, wanted_reqs, wanted_items)
+    if unknown:
+        raise pytest.UsageError(unknown)
     if wanted_reqs or wanted_items:
         keep, drop = [], []
         for item in items:
@@ -371,23 +461,72 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
     timed_out = item.stash.get(_TIMED_OUT, None)
     if timed_out and not report.failed:
         report.outcome = "failed"  # the implementation swallowed the interruption; the limit still expired
-        report.longrepr = f"{item.nodeid}: {timed_out}"
+        report.longrepr = timed_out
     item.stash[_TIMED_OUT] = ""
     _mark_blocked(item, call, report)
     trace = item.stash.get(_TRACE, None)
-    output = "".join(p.output() for p in item.stash.get(_PARTIES, []))
+    steps = trace.steps if (report.failed and trace) else []
+    output = _capped_output(item, "".join(p.output() for p in item.stash.get(_PARTIES, []))) if report.failed else ""
+    message = None
     if report.failed:
-        output = _capped_output(item, output)
-    if report.failed and trace and trace.steps:
-        report.sections.append(("msgrspec reproducer", trace.render()))
-    if report.failed and output:
-        report.sections.append(("implementation output", output))
-    report.user_properties.append((_RESULT_KEY, {
-        "id": assertion_id(item), "requirements": list(requirements_of(item)),
-        "item": _subject(item, _state(item.config).spec),
-        "reproducer": trace.steps if (report.failed and trace) else [],
-        "output": output if report.failed else "",
-    }))
+        message, report.longrepr = _explain(item, call, report, steps, output)
+    path, line, _ = report.location
+    report.location = (path, line, assertion_id(item))  # the header of the failure in the terminal
+    data = {"id": assertion_id(item), "requirements": list(requirements_of(item)),
+            "item": _subject(item, _state(item.config).spec), "message": message, "reproducer": steps,
+            "output": output}
+    _attach(item, report, data)
+
+
+def _attach(item: pytest.Item, report: pytest.TestReport, data: dict) -> None:
+    """Give the report (and the item, whose properties JUnit writes at teardown) one `msgrspec` property:
+    the data of the first failed phase, else of this phase, as JSON."""
+    kept = item.stash.get(_FAILED_PHASE, None)
+    if kept is None and report.failed:
+        item.stash[_FAILED_PHASE] = kept = data
+    text = json.dumps(kept or data)
+    for properties in (item.user_properties, report.user_properties):
+        properties[:] = [p for p in properties if p[0] != _RESULT_KEY] + [(_RESULT_KEY, text)]
+
+
+def _explain(item: pytest.Item, call: pytest.CallInfo, report: pytest.TestReport, steps: list[dict],
+             output: str) -> tuple[str, str]:
+    """A failure's message (what went wrong) and its whole text, which replaces pytest's traceback.
+
+    A failed assertion (AssertionError and the suite's own kinds of it) is told in the suite's words; any
+    other exception is a fault of the suite or of the adapter, so pytest's traceback follows as details.
+    """
+    case = item.stash.get(_CASE, None)
+    lines = headline(_state(item.config).spec, assertion_id(item), requirements_of(item), case.fact if case else "")
+    error = call.excinfo.value if call.excinfo else None
+    details = ""
+    if isinstance(error, AssertionError):
+        problem = str(error).strip() or f"assertion failed: {_failing_statement(item, call)}"
+    elif error is not None:
+        problem, details = f"{type(error).__name__}: {error}", str(report.longrepr)
+    else:
+        problem = str(report.longrepr)
+    where = _where(item, call) + ("" if report.when == "call" else f", during {report.when}")
+    return problem, render_failure(lines, problem, where, steps, output, details)
+
+
+def _test_entries(item: pytest.Item, call: pytest.CallInfo) -> list:
+    """The traceback entries of a failure that lie in the test's own file."""
+    if not call.excinfo:
+        return []
+    return [entry for entry in call.excinfo.traceback if Path(str(entry.path)) == Path(str(item.path))]
+
+
+def _where(item: pytest.Item, call: pytest.CallInfo) -> str:
+    entries = _test_entries(item, call)
+    name = getattr(item, "originalname", item.name)
+    return f"{Path(str(item.path)).name}:{entries[-1].lineno + 1}, {name}" if entries else \
+        f"{Path(str(item.path)).name}, {name}"
+
+
+def _failing_statement(item: pytest.Item, call: pytest.CallInfo) -> str:
+    entries = _test_entries(item, call)
+    return " ".join(str(entries[-1].statement).split()) if entries else "(no message)"
 
 
 _RESULT_KEY = "msgrspec"
@@ -446,23 +585,31 @@ def _status(report: pytest.TestReport) -> str:
     return "failed" if report.failed else "passed"
 
 
-def _short_message(report: pytest.TestReport) -> str:
-    crash = getattr(report.longrepr, "reprcrash", None)
-    return crash.message if crash else str(report.longrepr)[-500:]
-
-
 _RANK = {"failed": 0, "blocked": 1, "xpass": 2, "xfail": 3, "passed": 4, "skipped": 5, "not-applicable": 6}
 
 
-def build_report(state: _RunState) -> dict:
-    """The JSON report: every assertion's outcome, every requirement's status."""
-    spec, profile = state.spec, state.profile
+def _manifest(state: _RunState) -> dict:
+    """What was tested, with what, where and when."""
+    profile = state.profile
+    return {
+        "msgrspec": __version__, "spec_sha256": state.spec.digest,
+        "adapter": state.config.getoption("--msgrspec-adapter"),
+        "implementation": {"name": profile.implementation, "version": profile.version},
+        "product": profile.product, "features": sorted(profile.features),
+        "platform": {"system": platform.platform(), "python": platform.python_version(),
+                     "executable": sys.executable},
+        "started": state.started.isoformat(timespec="seconds"), "seconds": round(state.seconds(), 3),
+    }
+
+
+def requirement_results(state: _RunState) -> dict[str, dict]:
+    """Every requirement of the spec: its statement and level, its status over its tests, why it is untestable."""
     by_requirement: dict[str, list[str]] = defaultdict(list)
     for key, result in state.results.items():
         for rid in result["requirements"]:
             by_requirement[rid].append(key)
-    requirements = {}
-    for rid, requirement in spec.requirements.items():
+    found = {}
+    for rid, requirement in state.spec.requirements.items():
         tests = sorted(by_requirement.get(rid, []))
         if requirement.untestable and not tests:
             status = "untestable"
@@ -470,16 +617,30 @@ def build_report(state: _RunState) -> dict:
             status = "untested"
         else:
             status = min((state.results[t]["outcome"] for t in tests), key=_RANK.__getitem__)
-        requirements[rid] = {"status": status, "tests": tests}
-    summary = Counter(result["outcome"].replace("-", "_") for result in state.results.values())
+        found[rid] = {"status": status, "statement": requirement.statement, "level": requirement.level,
+                      "untestable": requirement.untestable, "tests": tests}
+    return found
+
+
+#: the outcomes the summary counts, spelt as the outcomes and statuses are
+SUMMARY_KEYS = ("passed", "failed", "blocked", "xfail", "xpass", "not-applicable", "skipped")
+
+
+def build_report(state: _RunState) -> dict:
+    """The JSON report (schema: msgrspec/schema/report.schema.json): every assertion's outcome, every
+    requirement's status, and the manifest of the run."""
+    manifest = _manifest(state)
+    summary = Counter(result["outcome"] for result in state.results.values())
+    tests = {key: {**result, "duration": round(result["duration"], 4)} for key, result in sorted(state.results.items())}
     return {
-        "format": REPORT_FORMAT, "version": REPORT_VERSION, "adapter": state.config.getoption("--msgrspec-adapter"),
-        "implementation": profile.implementation, "product": profile.product,
-        "features": sorted(profile.features), "spec_sha256": spec.digest,
-        "summary": {k: summary.get(k, 0) for k in ("passed", "failed", "blocked", "xfail", "xpass",
-                                                     "not_applicable", "skipped")},
-        "requirements": requirements,
-        "tests": dict(sorted(state.results.items())),
+        "format": REPORT_FORMAT, "version": REPORT_VERSION,
+        # the fields of version 1 stay at the top, where readers of version 1 (replay, the docs) find them
+        "adapter": manifest["adapter"], "implementation": manifest["implementation"]["name"],
+        "product": manifest["product"], "features": manifest["features"], "spec_sha256": manifest["spec_sha256"],
+        "manifest": manifest,
+        "summary": {k: summary.get(k, 0) for k in SUMMARY_KEYS},
+        "requirements": requirement_results(state),
+        "tests": tests,
     }
 
 
@@ -504,15 +665,17 @@ def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Co
     table: dict[str, Counter] = defaultdict(Counter)
     for result in state.results.values():
         table[case_module.interface_of(result["item"]) or "other"][result["outcome"]] += 1
-    columns = ("passed", "failed", "blocked", "xfail", "xpass", "not-applicable", "skipped")
     terminalreporter.section(f"msgrspec conformance: {state.profile.implementation}")
     width = max(len(name) for name in table) + 2
-    terminalreporter.write_line("".ljust(width) + "".join(c.rjust(len(c) + 2) for c in columns))
+    terminalreporter.write_line("".ljust(width) + "".join(c.rjust(len(c) + 2) for c in SUMMARY_KEYS))
     for name in sorted(table):
         terminalreporter.write_line(name.ljust(width) + "".join(str(table[name][c]).rjust(len(c) + 2)
-                                                                for c in columns))
+                                                                for c in SUMMARY_KEYS))
     xpassed = sorted(k for k, r in state.results.items() if r["outcome"] == "xpass")
     if xpassed:
         terminalreporter.write_line(f"expected failures that now pass: {', '.join(xpassed)}")
     for note in state.notes:
         terminalreporter.write_line(note)
+    terminalreporter.section("msgrspec requirements")
+    for line in requirement_summary({"requirements": requirement_results(state), "tests": state.results}):
+        terminalreporter.write_line(line)

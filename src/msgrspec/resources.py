@@ -31,3 +31,8 @@ def conformance_dir() -> Path:
 def schema(name: str) -> dict:
     """One of the JSON Schemas in msgrspec/schema (`spec`, `export`, ...)."""
     return json.loads((_PACKAGE / "schema" / f"{name}.schema.json").read_text(encoding="utf-8"))
+
+
+def template(name: str) -> str:
+    """The text of a skeleton in msgrspec/templates (`msgrspec new`)."""
+    return (_PACKAGE / "templates" / name).read_text(encoding="utf-8")

@@ -22,18 +22,50 @@ def hex_hr(hr: int) -> str:
     return f"0x{hr & 0xFFFFFFFF:08X}"
 
 
+#: HRESULT value -> name; the plugin adds the codes of the spec under test (`name_codes`)
+_CODE_NAMES: dict[int, str] = {}
+
+
+def name_codes(spec: Spec) -> None:
+    """Make failures name the HRESULTs of `spec` (the first name of a value wins)."""
+    _CODE_NAMES.clear()
+    for hresult in spec.hresults.values():
+        _CODE_NAMES.setdefault(hresult.value & 0xFFFFFFFF, hresult.name)
+
+
+def describe_hr(hr: int) -> str:
+    """`SR_APP_ALREADY_REGISTERED (0x8100060D)`, or the hex value alone for a code the spec does not name."""
+    name = _CODE_NAMES.get(hr & 0xFFFFFFFF)
+    return f"{name} ({hex_hr(hr)})" if name else hex_hr(hr)
+
+
+class CodeMismatch(AssertionError):
+    """An operation answered with another HRESULT than the one the spec requires.
+
+    `expected` is the code, or None when any success (or, with `want_success` False, any failure) would do.
+    """
+
+    def __init__(self, what: str, actual: int, expected: int | None = None, want_success: bool = True):
+        wanted = describe_hr(expected) if expected is not None else ("success" if want_success
+                                                                     else "a failure HRESULT")
+        super().__init__(f"{what}: expected {wanted}, got {describe_hr(actual)}")
+        self.what, self.actual, self.expected = what, actual, expected
+
+
 def assert_hr(outcome: Outcome, expected: int, what: str) -> None:
-    """Fail with both codes in hex (and their names when the spec has them) unless outcome.hr == expected."""
-    assert outcome.hr & 0xFFFFFFFF == expected & 0xFFFFFFFF, \
-        f"{what}: expected {hex_hr(expected)}, got {hex_hr(outcome.hr)}"
+    """Fail with both codes, named and in hex, unless outcome.hr == expected."""
+    if outcome.hr & 0xFFFFFFFF != expected & 0xFFFFFFFF:
+        raise CodeMismatch(what, outcome.hr, expected)
 
 
 def assert_ok(outcome: Outcome, what: str) -> None:
-    assert outcome.ok, f"{what}: expected success, got {hex_hr(outcome.hr)}"
+    if not outcome.ok:
+        raise CodeMismatch(what, outcome.hr)
 
 
 def assert_failed(outcome: Outcome, what: str) -> None:
-    assert not outcome.ok, f"{what}: expected a failure HRESULT, got {hex_hr(outcome.hr)}"
+    if outcome.ok:
+        raise CodeMismatch(what, outcome.hr, want_success=False)
 
 
 def new_guid() -> str:

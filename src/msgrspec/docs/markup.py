@@ -49,6 +49,13 @@ def code(value: object) -> str:
     return f"<code>{text(value)}</code>"
 
 
+def identifier(value: object) -> str:
+    """An id (`IMsgrSession.State#access`, `session-manager.register.duplicate-guid`) as inline code that a
+    narrow column wraps after `.`, `#`, `:`, `+` or a hyphen, never inside a word (class msgrspec-id)."""
+    pieces = [piece for piece in re.split(r"(?<=[.#:+])", str(value)) if piece]
+    return '<code class="msgrspec-id">' + "<wbr>".join(text(piece) for piece in pieces) + "</code>"
+
+
 def anchor(identifier: str) -> str:
     """An empty element that a link `page.md#identifier` lands on."""
     return f'<span id="{html.escape(identifier, quote=True)}"></span>'

@@ -14,11 +14,11 @@ from collections.abc import Iterable, Mapping
 import attrs
 
 from ..cases import all_cases
-from ..idl import member_idl
+from ..idl import interface_idl, member_idl
 from ..ledger import build_ledger
 from ..model import (Coclass, Dispinterface, Enum, EnumValue, Erratum, Event, ExternalType, HResult, Interface,
                      Method, Param, Property, Requirement, Source, Spec, Support)
-from .markup import admonition, anchor, code, external, fence, front_matter, paragraphs, table, text
+from .markup import admonition, anchor, code, external, fence, front_matter, identifier, paragraphs, table, text
 from .report import STATUSES, Report, load_report
 
 REFERENCE = "reference"
@@ -33,8 +33,9 @@ CONFORMANCE_PAGE = f"{REFERENCE}/conformance.md"
 LEDGER_PAGE = f"{REFERENCE}/ledger.md"
 
 #: hand-written pages the navigation knows by name: (path, title, before the reference?)
-HANDWRITTEN = (("index.md", "Home", True), ("overview.md", "Overview", True), ("spec-format.md", "Spec format", False),
-               ("typelib.md", "Type libraries", False))
+HANDWRITTEN = (("index.md", "Home", True), ("overview.md", "Overview", True),
+               ("testing-your-implementation.md", "Testing your implementation", False),
+               ("spec-format.md", "Spec format", False), ("typelib.md", "Type libraries", False))
 
 _ORIGINS = {
     "pages": "the upstream reference pages",
@@ -104,11 +105,6 @@ def item_location(item) -> tuple[str, str | None]:
     if isinstance(item, ExternalType):
         return TYPES_PAGE, item.name
     raise TypeError(f"no page for {item!r}")
-
-
-def _slug(assertion_id: str) -> str:
-    """An HTML id for an assertion id (which holds '#', ':' and '.')."""
-    return "a-" + re.sub(r"[^A-Za-z0-9_-]+", "-", assertion_id).strip("-").lower()
 
 
 def _relative(path: str, start: str) -> str:
@@ -207,7 +203,13 @@ class _Writer:
         return text(label or name)
 
     def requirement_link(self, here: str, rid: str) -> str:
-        return f"[{text(rid)}]({self.rel(here, REQUIREMENTS_PAGE, rid)})"
+        return f"[{identifier(rid)}]({self.rel(here, REQUIREMENTS_PAGE, rid)})"
+
+    def assertion_link(self, here: str, key: str) -> str:
+        """A link to where an assertion id is listed: a requirement's statement, or the ledger's generated
+        assertions. The anchor is the id itself; a browser takes all after the first `#` as the fragment."""
+        target = REQUIREMENTS_PAGE if key in self.spec.requirements else LEDGER_PAGE
+        return f"[{identifier(key)}]({self.rel(here, target, key)})"
 
     def erratum_link(self, here: str, erratum: Erratum, label: str | None = None) -> str:
         return f"[{text(label or erratum.title)}]({self.rel(here, ERRATA_PAGE, erratum.id)})"
@@ -255,7 +257,7 @@ class _Writer:
         self.titles[path] = title
         self.pages[path] = front_matter(title, hide) + "\n" + "\n\n".join(part for part in body if part) + "\n"
 
-    def support_section(self, support: Support, heading: str = "## Requirements") -> str:
+    def support_section(self, support: Support, heading: str = "## Platform support") -> str:
         rows = support.rows()
         if not rows:
             return ""
@@ -299,7 +301,7 @@ class _Writer:
 
     def requirement_entry(self, here: str, req: Requirement, applies: bool) -> str:
         """One requirement as a list entry: anchored id, level, status, statement, then its references."""
-        head = f"{anchor(req.id)}{code(req.id)} &middot; **{text(req.level)}**"
+        head = f"{anchor(req.id)}{identifier(req.id)} &middot; **{text(req.level)}**"
         if self.report:
             head += " &middot; " + self.status_md(req.id)
         refs = []
@@ -319,7 +321,7 @@ class _Writer:
             refs.append("source: " + ", ".join(code(p) for p in req.source.pages))
         out = f"- {head}<br>\n  {text(req.statement)}"
         if refs:
-            out += "<br>\n  <small>" + "; ".join(refs) + "</small>"
+            out += "<br>\n  <small>" + " &middot; ".join(refs) + "</small>"
         return out
 
     def requirements_list(self, here: str, requirements: Iterable[Requirement], applies: bool) -> str:
@@ -438,7 +440,7 @@ class _Writer:
             cross.insert(3, ("Conformance", CONFORMANCE_PAGE, "the results of one implementation"))
         body.append("## Across the library\n\n" + "\n".join(
             f"- [{title}]({self.rel(here, path)}): {what}" for title, path, what in cross))
-        body += [self.support_section(lib.support, "## Default requirements"),
+        body += [self.support_section(lib.support, "## Default platform support"),
                  self.see_also(here, lib.links), self.sources(here, lib.source)]
         self.add(here, f"{lib.name} library", body)
         return here
@@ -495,6 +497,9 @@ class _Writer:
                       code(s.accessor)) for s in interface.vtable]
             body.append("## Vtable\n\nThe entries of the interface's vtable in order, the inherited ones first.\n\n"
                         + table(["Slot", "Member", "Entry"], slots))
+        if interface.members and not interface.is_external:
+            body.append("## IDL\n\nThe declaration as `msgrspec idl` writes it.\n\n"
+                        + fence(interface_idl(interface), "idl"))
         if interface.remarks:
             body.append("## Remarks\n\n" + paragraphs(interface.remarks))
         body.append(self.requirements_section(here, self._own_requirements(interface.name)))
@@ -548,6 +553,8 @@ class _Writer:
             rows = [(self.item_link(here, e, e.name), code(e.dispid), text(e.summary)) for e in dispinterface.events]
             body.append("## Events\n\nEvents reach a sink through `IDispatch::Invoke` with the DISPID below.\n\n"
                         + table(["Event", "DISPID", "Summary"], rows))
+            body.append("## IDL\n\nThe declaration as `msgrspec idl` writes it (inside the library block).\n\n"
+                        + fence(interface_idl(dispinterface), "idl"))
         if dispinterface.remarks:
             body.append("## Remarks\n\n" + paragraphs(dispinterface.remarks))
         body.append(self.requirements_section(here, self._own_requirements(dispinterface.name)))
@@ -707,22 +714,16 @@ class _Writer:
                 "ids are generated assertions, listed at the end of this page."]
         entries = build_ledger(self.spec)
 
-        def check(key: str) -> str:
-            target = REQUIREMENTS_PAGE if key in self.spec.requirements else here
-            return f"[{code(key)}]({self.rel(here, target, key if key in self.spec.requirements else _slug(key))})"
-
         for kind, title in titles.items():
             rows = []
             for entry in (e for e in entries if e.kind == kind):
                 name, _, detail = entry.subject.partition("#")
                 subject = self.name_link(here, name) + (f" {code(detail)}" if detail else "")
-                rows.append((subject, ", ".join(check(k) for k in entry.covered_by) or "none",
+                rows.append((subject, ", ".join(self.assertion_link(here, k) for k in entry.covered_by) or "none",
                              text(entry.untestable) if entry.untestable else ""))
             body.append(f"## {title}\n\n" + table(["Item", "Checked by", "Untestable because"], rows))
         cases = all_cases(self.spec)
-        if len({_slug(case.id) for case in cases}) != len(cases):
-            raise ValueError("two assertion ids give the same anchor on the ledger page")
-        rows = [(anchor(_slug(case.id)) + code(case.id), self.name_link(here, case.item),
+        rows = [(anchor(case.id) + identifier(case.id), self.name_link(here, case.item),
                  ", ".join(self.requirement_link(here, r) for r in case.requirements)) for case in cases]
         body.append("## Generated assertions\n\nThe ids the suite derives from the spec; the same id is the "
                     "pytest parameter, the key of the JSON report and of expected-failure files.\n\n"
@@ -779,12 +780,15 @@ class _Writer:
                         "which this spec does not define:\n\n" + "\n".join(f"- {code(r)}" for r in unknown))
         failures = [(tid, t) for tid, t in report.tests.items() if t.outcome in ("failed", "xpass", "error")]
         if failures:
-            rows = []
-            for tid, t in failures:
+            entries = []
+            for tid, t in failures:  # a list, not a table: a message is too long for a column
                 reqs = ", ".join(self.requirement_link(here, r) if r in self.spec.requirements else code(r)
                                  for r in t.requirements)
-                rows.append((code(tid), _badge(t.outcome), self.name_link(here, t.item) if t.item else "", reqs,
-                             text(t.message or "")))
-            body.append("## Failures\n\n" + table(["Test", "Outcome", "Item", "Requirements", "Message"], rows))
+                about = f" &middot; about {self.name_link(here, t.item)}" if t.item else ""
+                entries.append(f"- {identifier(tid)} &middot; {_badge(t.outcome)}{about}"
+                               + (f" &middot; requirements: {reqs}" if reqs else "")
+                               + (f'<br>\n  <span class="msgrspec-message">{text(t.message)}</span>'
+                                  if t.message else ""))
+            body.append("## Failures\n\n" + "\n".join(entries))
         self.add(here, "Conformance", body)
         return here

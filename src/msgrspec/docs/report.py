@@ -11,6 +11,8 @@ from ..errors import DocumentError, json_type, read_json
 
 #: every status a requirement may have in a report, in the order the pages list them
 STATUSES = ("passed", "failed", "blocked", "xfail", "xpass", "not-applicable", "skipped", "untestable", "untested")
+#: the report versions this msgrspec reads (2 added the manifest; the fields read here are the same)
+READABLE_VERSIONS = (1, 2)
 #: the environment variable that names a report when no option does
 REPORT_ENV = "MSGRSPEC_REPORT"
 
@@ -75,8 +77,9 @@ def parse_report(data: Mapping, origin: str = "<report>") -> Report:
     """Check the shape of a report document and turn it into a Report."""
     if not isinstance(data, Mapping) or data.get("format") != "msgrspec-report":
         _fail(origin, 'not a msgrspec conformance report (expected "format": "msgrspec-report")')
-    if data.get("version") != 1:
-        _fail(origin, f"report version {data.get('version')!r} is not supported (this msgrspec reads version 1)")
+    if data.get("version") not in READABLE_VERSIONS:
+        _fail(origin, f"report version {data.get('version')!r} is not supported (this msgrspec reads versions "
+                      f"{', '.join(map(str, READABLE_VERSIONS))}; a newer msgrspec wrote it)")
     requirements = {}
     for rid, entry in _mapping(data, "requirements", origin).items():
         status = entry.get("status") if isinstance(entry, Mapping) else None
@@ -89,11 +92,12 @@ def parse_report(data: Mapping, origin: str = "<report>") -> Report:
             _fail(origin, f"test {tid}: no outcome")
         tests[tid] = CaseResult(str(entry["outcome"]), _strings(entry, "requirements", f"tests.{tid}", origin),
                                 _text(entry.get("item")), _text(entry.get("message")))
+    # version 1 spelt one summary key `not_applicable`; the statuses always said `not-applicable`
     summary = {}
     for name, count in _mapping(data, "summary", origin).items():
         if not isinstance(count, int) or isinstance(count, bool):
             _fail(origin, f"summary.{name}: {count!r} is not a count")
-        summary[str(name)] = count
+        summary[str(name).replace("_", "-")] = count
     return Report(str(data.get("adapter", "")), str(data.get("implementation", "")),
                   str(data.get("spec_sha256", "")), summary, requirements, tests, origin)
 

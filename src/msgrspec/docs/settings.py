@@ -36,6 +36,8 @@ EXTRA_CSS_PATH = "assets/msgrspec.css"
 EXTRA_CSS = """\
 /* msgrspec reference pages */
 .md-typeset code.msgrspec-name { white-space: nowrap; }
+.md-typeset code.msgrspec-id { word-break: normal; overflow-wrap: normal; hyphens: none; }
+.md-typeset .msgrspec-message { white-space: pre-wrap; overflow-wrap: anywhere; }
 .md-typeset .msgrspec-wide table:not([class]) { font-size: .6rem; }
 .md-typeset .msgrspec-wide table:not([class]) td,
 .md-typeset .msgrspec-wide table:not([class]) th { padding: .5em .7em; }

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 
+from .. import __version__
 from .. import adapter as contract
 from .registry import MemoryRegistry, SqliteRegistry, configured_path
 from .world import ReferenceWorld
@@ -36,7 +37,8 @@ class ReferenceAdapter(contract.Adapter):
 
     def profile(self) -> contract.Profile:
         return contract.Profile(implementation="msgrspec reference implementation", product=self.product,
-                                features=self.features, lock_id=self.lock_id, lock_key=self.lock_key)
+                                features=self.features, lock_id=self.lock_id, lock_key=self.lock_key,
+                                version=__version__)
 
     def open_world(self) -> ReferenceWorld:
         if self.registry_path is not None:

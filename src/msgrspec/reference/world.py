@@ -8,7 +8,6 @@ becomes E_UNEXPECTED and its traceback goes to output().
 """
 from __future__ import annotations
 
-import copy
 import itertools
 import threading
 import traceback
@@ -192,10 +191,7 @@ class ReferenceParty(contract.Party):
         return self._run(f"contact({signin!r})", run)
 
     def type_info(self, name: str) -> Outcome:
-        def run() -> Outcome:
-            found = typeinfo.describe(name) if isinstance(name, str) else None
-            return ok(copy.deepcopy(found)) if found is not None else fail(codes.TYPE_E_ELEMENTNOTFOUND)
-        return self._run(f"type_info({name!r})", run)
+        return self._run(f"type_info({name!r})", lambda: typeinfo.type_info(name))
 
     def launch(self, invitation: ObjRef) -> Outcome:
         def run() -> Outcome:
