@@ -289,17 +289,19 @@ def test_the_call_timeout_from_the_environment_must_be_positive(monkeypatch):
 # -- an implementation that cannot be reached -------------------------------------------------------
 
 def test_an_unreachable_implementation_fails_the_lock_gate_cases(tmp_path):
-    """Its features are unknown, not absent: the cases that need lock-enforced fail, none is not applicable."""
+    """Its features are unknown, not absent: the cases that need lock-enforced fail, none is not applicable.
+
+    The program exists (a missing one is refused before the run) but exits before it says hello."""
     gated = ("lock.gate.opens", "lock.gate.session-manager", "lock.gate.messenger-private", "lock.per-object")
     run, report, _ = msgrspec_test(tmp_path, "--adapter", PROCESS, *(f"--requirement={r}" for r in gated),
-                                   "--", str(tmp_path / "no-such-server"))
+                                   "--", sys.executable, "-c", "raise SystemExit(3)")
     assert run.returncode == 1 and report is not None, run.stdout[-2000:] + run.stderr[-2000:]
     gates = {key: test for key, test in report["tests"].items() if set(test["requirements"]) & set(gated)}
     assert len(gates) >= 4, sorted(report["tests"])
     for key, test in gates.items():
         assert test["outcome"] == "failed", (key, test)
         assert "could not be started" in test["message"] or "failed to start" in test["message"], test["message"]
-    assert report["summary"]["not_applicable"] == 0 and report["summary"]["passed"] == 0
+    assert report["summary"]["not-applicable"] == 0 and report["summary"]["passed"] == 0
 
 
 # -- the process adapter kills what the server started -------------------------------------------------
