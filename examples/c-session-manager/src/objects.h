@@ -91,7 +91,4 @@ int cs_contact_has(const char *name, int put, int *indexed);
 struct cs_events *cs_manager_events(struct cs_base *manager);
 void cs_world_fire_managers(struct cs_world *world, const char *name, UINT argc, VARIANT *args);
 
-/* -- IDispatch, where an interface has to offer it --------------------------------------------------- */
-HRESULT cs_dispatch_ids(const char *itf_name, LPOLESTR *names, UINT count, DISPID *ids);
-
 #endif
