@@ -59,6 +59,7 @@ ULONG cs_addref(struct cs_base *self);
 ULONG cs_release(struct cs_base *self);
 HRESULT cs_query(struct cs_base *self, REFIID riid, void **out);
 extern long cs_live_objects;
+extern void (*cs_on_release)(void);  /* if set, called after every Release (a COM server's lifetime check) */
 
 #include "platform/platform.h"
 
