@@ -219,26 +219,6 @@ def test_registration_names_the_server_and_the_type_library(server, built, wine,
             assert "{00020424-0000-0000-C000-000000000046}" in output.upper(), f"{name}: not the typelib marshaller"
 
 
-@pytest.mark.parametrize("kind", KINDS)
-def test_unregistering_leaves_no_key_behind(kind, built, wine, spec):
-    win, _ = built
-    code, output = register(wine, win, kind)
-    assert code == 0, output
-    before = registry_text(wine, win).upper()
-    registered, marks = our_marks(spec)
-    binary = "MSGRSC.DLL" if kind == "inproc" else "MSGRSC-SERVER.EXE"
-    assert [m for m in registered + [binary] if m not in before] == [], "the registration is not where the search looks"
-    code, output = run_wine(wine, "reg", "add", SETTINGS_KEY, "/v", "LockAndKey", "/t", "REG_DWORD", "/d", "0", "/f",
-                            cwd=win)
-    assert code == 0, output
-    code, output = unregister(wine, win, kind)
-    assert code == 0, output
-    after = registry_text(wine, win).upper()
-    assert [m for m in marks if m in after] == [], "unregistering left these in the registry"
-    code, output = reg_query(wine, SETTINGS_KEY.rsplit("\\", 1)[0], win)
-    assert code != 0, f"the settings key is left: {output}"
-
-
 # -- the clients ------------------------------------------------------------------------------------------------
 def test_c_client(server, built, wine):
     win, _ = built
@@ -281,6 +261,25 @@ def test_scripts_fail_on_a_wrong_expected_code(server, built, wine, tmp_path):
         code, output = run_script(wine, tmp_path, name, "open")
         assert code == 1 and last_line(output).startswith(f"{name}: FAIL (open)"), output
         assert "FAIL Decline on the inviter's session" in output, output
+
+
+def test_unregistering_leaves_no_key_behind(server, built, wine, spec):
+    """Last of each server's tests: unregistering removes every key the registration (and the setting) made."""
+    win, _ = built
+    kind = server
+    before = registry_text(wine, win).upper()
+    registered, marks = our_marks(spec)
+    binary = "MSGRSC.DLL" if kind == "inproc" else "MSGRSC-SERVER.EXE"
+    assert [m for m in registered + [binary] if m not in before] == [], "the registration is not where the search looks"
+    code, output = run_wine(wine, "reg", "add", SETTINGS_KEY, "/v", "LockAndKey", "/t", "REG_DWORD", "/d", "0", "/f",
+                            cwd=win)
+    assert code == 0, output
+    code, output = unregister(wine, win, kind)
+    assert code == 0, output
+    after = registry_text(wine, win).upper()
+    assert [m for m in marks if m in after] == [], "unregistering left these in the registry"
+    code, output = reg_query(wine, SETTINGS_KEY.rsplit("\\", 1)[0], win)
+    assert code != 0, f"the settings key is left: {output}"
 
 
 def test_every_client_fails_against_a_server_with_a_wrong_answer(built, wine, tmp_path):
