@@ -4,6 +4,7 @@ tests' own prefix and driven by real COM clients: a C client (early bound, with 
 JScript run by Wine's cscript (late bound through IDispatch and the registered type library)."""
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -162,6 +163,18 @@ def test_builds_as_windows_pe_without_warnings(built):
         ["DllCanUnloadNow", "DllGetClassObject", "DllRegisterServer", "DllUnregisterServer"]
     imports = exports.lower()
     assert "oleaut32.dll" in imports and "advapi32.dll" in imports  # BSTR/VARIANT/IDispatch, CryptoAPI
+
+
+@pytest.mark.parametrize("name", ["msgrsc.dll", "msgrsc-server.exe"])
+def test_embedded_type_library_says_what_the_spec_says(built, name):
+    """The TYPELIB resource the servers carry (and register) passes `msgrspec tlb check` with no difference."""
+    win, _ = built
+    run = subprocess.run([sys.executable, "-m", "msgrspec", "tlb", "check", str(win / name), "--format", "json"],
+                         capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
+    result = json.loads(run.stdout)
+    assert result["differences"] == [], result["differences"]
+    assert result["facts"] > 800  # every fact of the library, not an empty resource
 
 
 def compiled_sources(*target: str) -> set[str]:
