@@ -136,21 +136,20 @@ def test_unlocking_one_object_leaves_the_others_locked(local, profile, v):
 
 @pytest.mark.requirement("lock.status.not-initialized")
 def test_nothing_can_be_requested_before_on_lock_enable(local, v):
-    looked = 0
     for coclass in LOCKABLE:
         exchange = Exchange(local, coclass, v)
-        if exchange.status() != v.LOCK_NOTINITIALIZED:
-            continue  # the lock came up before the test could look; nothing to check on this object
-        looked += 1
+        status = exchange.status()
+        assert status == v.LOCK_NOTINITIALIZED, \
+            f"a new {coclass} reports lock status {status} before any sink is connected, so before its " \
+            f"OnLockEnable could reach anyone; it must be LOCK_NOTINITIALIZED ({v.LOCK_NOTINITIALIZED}) until then"
         assert_hr(exchange.request(7), v.MSGR_E_API_NOTINITIALIZED, f"RequestChallenge before OnLockEnable ({coclass})")
         exchange.listen()
         assert not [e for e in exchange.seen if e.name == "OnLockChallenge"], "the refused request raised a challenge"
-    if not looked:
-        pytest.skip("the implementation's locks were initialized before any sink could connect")
 
 
 @pytest.mark.requirement("lock.enable.event")
-def test_on_lock_enable_initializes_the_lock(local, v):
+def test_on_lock_enable_initializes_the_lock(local, profile, v):
+    enabled = []
     for coclass in LOCKABLE:
         exchange = Exchange(local, coclass, v)
         before = exchange.status()
@@ -158,12 +157,19 @@ def test_on_lock_enable_initializes_the_lock(local, v):
         if before == v.LOCK_NOTINITIALIZED:
             event = wait_for(local, named(exchange.events, "OnLockEnable"), f"OnLockEnable on {coclass}")
             assert isinstance(event.args[0], bool), f"OnLockEnable carried {event.args}"
-            if not event.args[0]:
-                continue
-        elif before == v.LOCK_DISABLED:
+            on = event.args[0]
+        else:
+            on = before != v.LOCK_DISABLED
+        if not on:  # a disabled lock: lock.enable.disabled checks it; here it must agree with the profile
+            assert "lock-enforced" not in profile.features, \
+                f"{coclass} reports Lock and Key disabled, yet the profile declares 'lock-enforced'"
             continue
+        enabled.append(coclass)
         assert exchange.status() == v.LOCK_INITIALIZED, f"{coclass}: Status after OnLockEnable(TRUE)"
         assert_ok(exchange.request(11), f"RequestChallenge once the lock is enabled ({coclass})")
+    if not enabled:
+        pytest.skip(f"not applicable: {profile.implementation} does not declare 'lock-enforced' and reports "
+                    "Lock and Key disabled on every lockable object")
 
 
 @pytest.mark.requirement("lock.enable.disabled")

@@ -23,7 +23,7 @@ from msgrspec import adapter as contract
 from msgrspec.adapter import EventRecord, ObjRef, Outcome
 from msgrspec.reference import ReferenceAdapter
 from msgrspec.reference import codes, typeinfo
-from msgrspec.reference.lock import expected_response
+from msgrspec.reference.lock import Lockable, expected_response
 from msgrspec.reference.manager import SessionManager
 from msgrspec.reference.objects import utf16_units
 from msgrspec.reference.session import Session
@@ -352,6 +352,21 @@ def no_imsgrlock_interface() -> BrokenAdapter:
     return BrokenAdapter(fault_of("no_imsgrlock_interface"), _NoLockInterface)
 
 
+class _LockUpEarly(PartyWrapper):
+    def create(self, coclass):
+        outcome = super().create(coclass)
+        found = self.target(outcome.value) if outcome.ok else None
+        if isinstance(found, Lockable) and found.lock_status == codes.LOCK_NOTINITIALIZED:
+            found.lock_status = codes.LOCK_INITIALIZED  # up at once, with no OnLockEnable for any sink to hear
+        return outcome
+
+
+@_broken
+def lock_up_before_any_sink() -> BrokenAdapter:
+    """A new lockable object's lock is LOCK_INITIALIZED at creation, before a sink could hear OnLockEnable."""
+    return BrokenAdapter(fault_of("lock_up_before_any_sink"), _LockUpEarly)
+
+
 # -- property access ---------------------------------------------------------------------------------------
 
 class _StateWritable(PartyWrapper):
@@ -589,3 +604,15 @@ class _NoisyReRegister(_ReRegisterEFail):
 def reregister_answers_e_fail_noisily() -> BrokenAdapter:
     """As reregister_answers_e_fail, and the implementation writes a log line for the report to keep."""
     return BrokenAdapter(fault_of("reregister_answers_e_fail_noisily"), _NoisyReRegister)
+
+
+# -- not faults: answers the adapter contract allows ------------------------------------------------------
+
+class _NoLaunch(PartyWrapper):
+    def launch(self, invitation):
+        return Outcome(codes.E_NOTIMPL)
+
+
+def launch_not_implemented() -> BrokenAdapter:
+    """Party.launch answers E_NOTIMPL (the contract allows it): the launching tests are not applicable."""
+    return BrokenAdapter("Party.launch answers E_NOTIMPL", _NoLaunch)

@@ -17,8 +17,9 @@ import pytest
 from msgrspec import resources
 from msgrspec.loader import _surely_valid, _uses_format, fast_validator, spec_files, validator
 from msgrspec.yamlfile import read_yaml
+from toolchain import require_module
 
-pytest.importorskip("jsonschema_rs")
+require_module("jsonschema_rs")
 
 MUTATIONS_PER_FILE = 80
 

@@ -113,6 +113,7 @@ EXPECTATIONS = [
                                           "lock.gate.opens", "lock.per-object"),
            interfaces("IMsgrLock", "MsgrSessionManager", "MessengerPriv"), "got 0x00000000"),
     Expect("lock_accepts_any_response", ("lock.response.failure",), LOCK, "OnLockResult"),
+    Expect("lock_up_before_any_sink", ("lock.status.not-initialized",), LOCK, "before any sink is connected"),
     Expect("no_imsgrlock_interface", ("MsgrSessionManager#qi:IMsgrLock", "MessengerPriv#qi:IMsgrLock",
                                       "lock.interface.objects"),
            requirements("structure.query-interface", "lock.interface.objects"), "0x80004002"),

@@ -20,18 +20,14 @@ from msgrspec.expectations import load_expected_failures
 from msgrspec.resources import schema
 
 from protocol_helpers import PROCESS, msgrspec_test
+from toolchain import WINE_INCLUDE, require, unavailable
 
 VALIDATOR = jsonschema.Draft202012Validator({"$defs": schema("protocol")["$defs"], "$ref": "#/$defs/response"})
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "c-session-manager"
-WINE_INCLUDE = Path("/usr/include/wine/wine/windows")
-MISSING = [tool for tool in ("gcc", "widl", "make") if shutil.which(tool) is None]
-pytestmark = pytest.mark.skipif(bool(MISSING) or not (WINE_INCLUDE / "oaidl.idl").exists(),
-                                reason=f"building the C implementation needs gcc, make, widl and Wine's headers "
-                                       f"(missing: {', '.join(MISSING) or WINE_INCLUDE}); Debian: apt-get install "
-                                       f"gcc make wine64-tools libwine-dev")
 
 
 def build(folder: Path, cflags: str = "-O2 -g") -> tuple[Path, subprocess.CompletedProcess]:
+    require("gcc", "make", "widl", "wine-headers")
     run = subprocess.run(["make", "-C", str(EXAMPLE), f"BUILD={folder}", "CC=gcc", f"CFLAGS={cflags}",
                           f"MSGRSPEC={sys.executable} -m msgrspec", f"PYTHON={sys.executable}",
                           f"WINE_INCLUDE={WINE_INCLUDE}"], capture_output=True, text=True)
@@ -161,9 +157,9 @@ def test_a_native_hang_is_cut_by_the_call_timeout(server, tmp_path):
     assert elapsed < 60
 
 
-@pytest.mark.skipif(shutil.which("valgrind") is None, reason="valgrind is not installed")
 def test_no_memory_errors_under_valgrind(server, tmp_path):
     """The lock and registry parts of the suite with the server under valgrind's memcheck: no error, no leak."""
+    require("valgrind")
     logs = tmp_path / "valgrind"
     logs.mkdir()
     wrapper = [shutil.which("valgrind"), "-q", "--leak-check=full", "--show-leak-kinds=definite,indirect",
@@ -179,10 +175,12 @@ def test_no_memory_errors_under_valgrind(server, tmp_path):
 
 def test_no_memory_errors_under_address_sanitizer(tmp_path):
     """The suite against a build with AddressSanitizer and UBSan: nothing reported, no leak at exit."""
+    require("gcc")
     probe = subprocess.run(["gcc", "-fsanitize=address,undefined", "-x", "c", "-", "-o", str(tmp_path / "probe")],
                            input="int main(void){return 0;}", capture_output=True, text=True)
     if probe.returncode != 0:
-        pytest.skip("gcc cannot build with -fsanitize=address,undefined here (libasan/libubsan missing)")
+        unavailable("needs gcc's AddressSanitizer and UBSan runtimes, which cannot build -fsanitize=address,undefined "
+                    f"here (Debian: apt-get install libasan8 libubsan1): {probe.stderr.strip()[-300:]}")
     sanitized, _ = build(tmp_path / "asan", "-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer")
     logs = tmp_path / "logs"
     logs.mkdir()

@@ -6,6 +6,7 @@ import subprocess
 import pytest
 
 from protocol_helpers import PROCESS, SERVE, TCP, msgrspec_test, outcomes
+from toolchain import require_module
 
 
 @pytest.fixture(scope="module")
@@ -39,7 +40,7 @@ def test_same_verdicts_over_tcp(in_process, tmp_path):
 
 def test_same_verdicts_over_stdio_with_xdist(in_process, tmp_path):
     """Each xdist worker starts its own server."""
-    pytest.importorskip("xdist")
+    require_module("xdist")
     run, report, _ = msgrspec_test(tmp_path, "-q", "-n", "2", "--adapter", PROCESS, "--", *SERVE)
     assert run.returncode == 0, run.stdout[-3000:]
     assert outcomes(report) == outcomes(in_process)
