@@ -159,18 +159,69 @@ def app_name_accepts_257() -> BrokenAdapter:
     return BrokenAdapter(fault_of("app_name_accepts_257"), _AppName257)
 
 
-class _ContextData300(PartyWrapper):
+class _RefusedAtLimit(PartyWrapper):
+    """Refuse a call of `method` whose argument `position` is a string of `length` characters with `answer`."""
+
+    method: str = ""
+    position: int = 0
+    length: int = 0
+    answer: int = 0
+
     def call(self, obj, method, args=()):
-        if _is(method, "SendContextData") and len(args) == 1 and isinstance(args[0], str) \
-                and utf16_units(args[0]) >= 300:
-            return Outcome(codes.SR_CONTEXT_DATA_OVER_LIMIT)  # off by one: 300 is refused, not only 301+
+        if _is(method, self.method) and len(args) > self.position and isinstance(args[self.position], str) \
+                and utf16_units(args[self.position]) == self.length:
+            return Outcome(self.answer)
         return super().call(obj, method, args)
+
+
+class _ContextData300(_RefusedAtLimit):
+    method, position, length, answer = "SendContextData", 0, 300, codes.SR_CONTEXT_DATA_OVER_LIMIT
 
 
 @_broken
 def context_data_refused_at_300() -> BrokenAdapter:
     """SendContextData refuses exactly 300 characters with SR_CONTEXT_DATA_OVER_LIMIT (off by one; 300 is allowed)."""
     return BrokenAdapter(fault_of("context_data_refused_at_300"), _ContextData300)
+
+
+class _ContextData300EFail(_ContextData300):
+    answer = codes.E_FAIL
+
+
+@_broken
+def context_data_at_300_answers_e_fail() -> BrokenAdapter:
+    """SendContextData answers E_FAIL for exactly 300 characters (the limit, which must be accepted)."""
+    return BrokenAdapter(fault_of("context_data_at_300_answers_e_fail"), _ContextData300EFail)
+
+
+class _AppName256EFail(_RefusedAtLimit):
+    method, position, length, answer = "RegisterApplication", 1, 256, codes.E_FAIL
+
+
+@_broken
+def app_name_at_256_answers_e_fail() -> BrokenAdapter:
+    """RegisterApplication answers E_FAIL for a bstrAppName of exactly 256 characters (the limit)."""
+    return BrokenAdapter(fault_of("app_name_at_256_answers_e_fail"), _AppName256EFail)
+
+
+class _AppName257EFail(_RefusedAtLimit):
+    method, position, length, answer = "RegisterApplication", 1, 257, codes.E_FAIL
+
+
+@_broken
+def app_name_257_answers_e_fail() -> BrokenAdapter:
+    """RegisterApplication refuses a bstrAppName of 257 characters with E_FAIL instead of E_INVALIDARG."""
+    return BrokenAdapter(fault_of("app_name_257_answers_e_fail"), _AppName257EFail)
+
+
+class _GuidAtLimitRefused(_RefusedAtLimit):
+    method, position, length, answer = "UnRegisterApplication", 0, 38, codes.SR_APP_NOT_REGISTERED
+
+
+@_broken
+def unregister_refuses_registered_guids() -> BrokenAdapter:
+    """UnRegisterApplication answers SR_APP_NOT_REGISTERED for every GUID of 38 characters, registered or not."""
+    return BrokenAdapter(fault_of("unregister_refuses_registered_guids"), _GuidAtLimitRefused)
 
 
 class _NonZeroFlags(PartyWrapper):
