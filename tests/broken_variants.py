@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import copy
 import time
+from collections import deque
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -272,6 +273,53 @@ class _TerminationArgsSwapped(PartyWrapper):
 def on_termination_args_swapped() -> BrokenAdapter:
     """OnTermination carries its arguments in the wrong order: (bstrAppData, hr) instead of (hr, bstrAppData)."""
     return BrokenAdapter(fault_of("on_termination_args_swapped"), _TerminationArgsSwapped)
+
+
+class _LateStrayInvitation(PartyWrapper):
+    """Events arrive in order but late; a refused self-invite raises an OnInvitation half a second later."""
+
+    LAG = 0.5
+
+    def __init__(self, inner):
+        super().__init__(inner)
+        self.queue: deque[tuple[float, EventRecord]] = deque()  # (when it may be delivered, event)
+        self.manager_sink = 0
+
+    def _take(self) -> None:
+        """Queue the reference's new events; none may be delivered before one queued earlier."""
+        for event in self.inner.events():
+            now = time.monotonic()
+            self.queue.append((max(now, self.queue[-1][0]) if self.queue else now, event))
+
+    def connect(self, obj, dispinterface):
+        outcome = super().connect(obj, dispinterface)
+        if outcome.ok and dispinterface == "DMsgrSessionManagerEvents":
+            self.manager_sink = outcome.value
+        return outcome
+
+    def call(self, obj, method, args=()):
+        outcome = super().call(obj, method, args)
+        if _is(method, "Invite") and outcome.hr == codes.SR_INVITED_SELF:
+            self._take()
+            stray = EventRecord(self.manager_sink, "DMsgrSessionManagerEvents", "OnInvitation",
+                                (obj, args[1] if len(args) > 1 else "", False))
+            self.queue.append((time.monotonic() + self.LAG, stray))
+        return outcome
+
+    def events(self):
+        self._take()
+        due = []
+        while self.queue and self.queue[0][0] <= time.monotonic():
+            due.append(self.queue.popleft()[1])
+        return due
+
+
+@_broken
+def stray_invitation_after_self_invite() -> BrokenAdapter:
+    """A refused self-invite raises OnInvitation anyway, 0.5 s late.
+
+    The stray comes after a quiet spell of 0.2 s would have ended, and in order with the events after it."""
+    return BrokenAdapter(fault_of("stray_invitation_after_self_invite"), _LateStrayInvitation)
 
 
 # -- HRESULTs ----------------------------------------------------------------------------------------------

@@ -106,6 +106,7 @@ EXPECTATIONS = [
                         "session.invite.sends"), "OnAccepted on the inviter"),
     Expect("on_termination_args_swapped", ("session.termination.event",), interfaces("MsgrSession"),
            "OnTermination"),
+    Expect("stray_invitation_after_self_invite", ("session.invite.self",), SESSION, "an invitation to oneself arrived"),
     # HRESULTs
     Expect("reregister_answers_e_fail", ("session-manager.register.duplicate-guid", "session-manager.register.event",
                                          "session-manager.register.update-needs-unregister"), SESSION_MANAGER,
@@ -355,3 +356,20 @@ def test_run_completes_when_the_adapter_misbehaves(expect: Expect, runs: Runs, b
     changed = {key: (reference[key]["outcome"], tests[key]["outcome"]) for key in tests
                if key not in touched and tests[key]["outcome"] != reference[key]["outcome"]}
     assert not changed, f"assertions the fault does not touch changed outcome (reference, broken): {changed}"
+
+
+def test_a_late_stray_event_is_caught_through_the_protocol(tmp_path):
+    """The stray OnInvitation of a refused self-invite, 0.5 s late, through the process adapter (whose parties
+    tell the suite nothing about when their events arrive): the barrier after the refusal still sees it."""
+    from protocol_helpers import PROCESS, SERVE, msgrspec_test
+
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(TESTS), os.environ.get("PYTHONPATH")])))
+    verdicts = {}
+    for adapter in ("reference", "broken_variants:stray_invitation_after_self_invite"):
+        run, report, _ = msgrspec_test(tmp_path, "-q", "--adapter", PROCESS, "--requirement", "session.invite.self",
+                                       "--", *SERVE, adapter, env=env)
+        assert report is not None, run.stdout[-3000:] + run.stderr[-2000:]
+        (verdicts[adapter],) = report["tests"].values()
+    assert verdicts["reference"]["outcome"] == "passed", verdicts["reference"]
+    caught = verdicts["broken_variants:stray_invitation_after_self_invite"]
+    assert caught["outcome"] == "failed" and "an invitation to oneself arrived" in caught["message"], caught
