@@ -5,6 +5,8 @@ import subprocess
 
 import pytest
 
+from expected_verdicts import id_problems, reference_problems
+from msgrspec import load_spec
 from protocol_helpers import PROCESS, SERVE, TCP, msgrspec_test, outcomes
 from toolchain import require_module
 
@@ -13,6 +15,7 @@ from toolchain import require_module
 def in_process(tmp_path_factory) -> dict:
     run, report, _ = msgrspec_test(tmp_path_factory.mktemp("in-process"), "-q")
     assert run.returncode == 0, run.stdout[-3000:]
+    assert not reference_problems(report) and not id_problems(load_spec(), report)
     return report
 
 
