@@ -7,8 +7,8 @@ import pytest
 
 from msgrspec.adapter import ObjRef
 from msgrspec.suite import (
-    APP_NAME, APP_PATH, APP_URL, SpecValues, assert_hr, assert_ok, created, event_interface_of, events_until,
-    lock_response, named, new_guid, register_app, settled, unlock, unlocked, wait_for,
+    APP_NAME, APP_PATH, APP_URL, SpecValues, assert_hr, assert_ok, barrier, barrier_manager, created,
+    event_interface_of, events_until, lock_response, named, new_guid, register_app, unlock, unlocked, wait_for,
 )
 
 LOCKABLE = ("MsgrSessionManager", "MessengerPriv")
@@ -108,12 +108,13 @@ def test_lockable_objects_have_imsgrlock(local, profile, v):
 @pytest.mark.requirement("lock.events.by-object")
 def test_lock_events_arrive_on_the_objects_own_interface(local, profile, v):
     """Erratum manager-lock-event-pages-missing: both dispinterfaces carry the same lock events."""
+    fence = barrier_manager(local, profile)
     for coclass in LOCKABLE:
         exchange = Exchange(local, coclass, v).enabled()
         assert_ok(exchange.request(0x1D0 + len(coclass)), "RequestChallenge")
         assert_ok(exchange.respond("not-an-id", "not-a-key"), "SendResponse")
         exchange.result()
-        exchange.seen += settled(local)
+        barrier(local, fence, exchange.seen)
         lock_events = [e for e in exchange.taken + exchange.seen if e.name in LOCK_EVENTS]
         assert {"OnLockChallenge", "OnLockResult"} <= {e.name for e in lock_events}
         strays = [e for e in lock_events if e.dispinterface != exchange.events]
@@ -136,21 +137,20 @@ def test_unlocking_one_object_leaves_the_others_locked(local, profile, v):
 
 @pytest.mark.requirement("lock.status.not-initialized")
 def test_nothing_can_be_requested_before_on_lock_enable(local, v):
-    looked = 0
     for coclass in LOCKABLE:
         exchange = Exchange(local, coclass, v)
-        if exchange.status() != v.LOCK_NOTINITIALIZED:
-            continue  # the lock came up before the test could look; nothing to check on this object
-        looked += 1
+        status = exchange.status()
+        assert status == v.LOCK_NOTINITIALIZED, \
+            f"a new {coclass} reports lock status {status} before any sink is connected, so before its " \
+            f"OnLockEnable could reach anyone; it must be LOCK_NOTINITIALIZED ({v.LOCK_NOTINITIALIZED}) until then"
         assert_hr(exchange.request(7), v.MSGR_E_API_NOTINITIALIZED, f"RequestChallenge before OnLockEnable ({coclass})")
         exchange.listen()
         assert not [e for e in exchange.seen if e.name == "OnLockChallenge"], "the refused request raised a challenge"
-    if not looked:
-        pytest.skip("the implementation's locks were initialized before any sink could connect")
 
 
 @pytest.mark.requirement("lock.enable.event")
-def test_on_lock_enable_initializes_the_lock(local, v):
+def test_on_lock_enable_initializes_the_lock(local, profile, v):
+    enabled = []
     for coclass in LOCKABLE:
         exchange = Exchange(local, coclass, v)
         before = exchange.status()
@@ -158,12 +158,19 @@ def test_on_lock_enable_initializes_the_lock(local, v):
         if before == v.LOCK_NOTINITIALIZED:
             event = wait_for(local, named(exchange.events, "OnLockEnable"), f"OnLockEnable on {coclass}")
             assert isinstance(event.args[0], bool), f"OnLockEnable carried {event.args}"
-            if not event.args[0]:
-                continue
-        elif before == v.LOCK_DISABLED:
+            on = event.args[0]
+        else:
+            on = before != v.LOCK_DISABLED
+        if not on:  # a disabled lock: lock.enable.disabled checks it; here it must agree with the profile
+            assert "lock-enforced" not in profile.features, \
+                f"{coclass} reports Lock and Key disabled, yet the profile declares 'lock-enforced'"
             continue
+        enabled.append(coclass)
         assert exchange.status() == v.LOCK_INITIALIZED, f"{coclass}: Status after OnLockEnable(TRUE)"
         assert_ok(exchange.request(11), f"RequestChallenge once the lock is enabled ({coclass})")
+    if not enabled:
+        pytest.skip(f"not applicable: {profile.implementation} does not declare 'lock-enforced' and reports "
+                    "Lock and Key disabled on every lockable object")
 
 
 @pytest.mark.requirement("lock.enable.disabled")
@@ -213,13 +220,16 @@ def test_wrong_response_fails_the_unlock(local, profile, v):
 def test_unlocked_object_refuses_a_new_request(local, profile, v):
     """Erratum request-challenge-repeat: MSGR_E_API_ALREADY_UNLOCKED, and no transaction."""
     app_id, key = pair(profile)
+    fence = barrier_manager(local, profile)
     for coclass in LOCKABLE:
         exchange = Exchange(local, coclass, v).enabled()
         assert_ok(exchange.request(21), "RequestChallenge")
         assert_ok(exchange.respond(app_id, key), "SendResponse")
         assert exchange.result().args == (21, True)
         assert_hr(exchange.request(22), v.MSGR_E_API_ALREADY_UNLOCKED, f"RequestChallenge after unlocking ({coclass})")
-        assert not [e for e in settled(local) if e.name == "OnLockChallenge"], "the refused request raised a challenge"
+        after: list = []
+        barrier(local, fence, after)
+        assert not [e for e in after if e.name == "OnLockChallenge"], "the refused request raised a challenge"
         assert exchange.status() == v.LOCK_UNLOCKED
 
 
@@ -263,7 +273,8 @@ def test_response_without_an_open_challenge_is_refused(local, profile, v):
 
 
 @pytest.mark.requirement("lock.response.after-failure")
-def test_response_after_a_failed_unlock_is_refused(local, v):
+def test_response_after_a_failed_unlock_is_refused(local, profile, v):
+    fence = barrier_manager(local, profile)
     for coclass in LOCKABLE:
         exchange = Exchange(local, coclass, v).enabled()
         assert_ok(exchange.request(56), "RequestChallenge")
@@ -271,7 +282,9 @@ def test_response_after_a_failed_unlock_is_refused(local, v):
         assert exchange.result().args == (56, False)
         assert_hr(local.call(exchange.lock, "SendResponse", "msgrspec", "0" * 32, 56), v.MSGR_E_API_UNLOCK_FAILED,
                   f"SendResponse after a failed unlock ({coclass})")
-        assert not [e for e in settled(local) if e.name == "OnLockResult"], "the refused response raised a result"
+        after: list = []
+        barrier(local, fence, after)
+        assert not [e for e in after if e.name == "OnLockResult"], "the refused response raised a result"
         assert exchange.status() == v.LOCK_UNLOCKFAILED, f"{coclass}: Status after the refused response"
 
 

@@ -10,8 +10,8 @@ from hypothesis import strategies as st
 
 from msgrspec.adapter import ObjRef
 from msgrspec.suite import (
-    APP_NAME, APP_PATH, APP_URL, Invitation, SpecValues, assert_hr, assert_ok, events_until, named, new_guid,
-    register_app, settled, unlocked, wait_for, wait_until,
+    APP_NAME, APP_PATH, APP_URL, Invitation, SpecValues, assert_hr, assert_ok, barrier, barrier_manager,
+    events_until, named, new_guid, register_app, unlocked, wait_for, wait_until,
 )
 
 #: the run's hypothesis profile (derandomized unless --msgrspec-explore), plus fixtures used inside @given
@@ -186,7 +186,9 @@ def test_inviting_oneself_is_refused(local, profile, v):
     assert_ok(me, "contact for the signed-in user")
     assert_hr(local.call(session, "Invite", me.value, "me"), v.SR_INVITED_SELF, "Invite of the inviting user")
     assert state_of(local, session) == v.SS_READY, "the refused Invite changed the session's state"
-    assert not [e for e in settled(local) if e.name == "OnInvitation"], "an invitation to oneself arrived"
+    seen: list = []
+    barrier(local, manager, seen)
+    assert not [e for e in seen if e.name == "OnInvitation"], "an invitation to oneself arrived"
 
 
 @pytest.mark.requirement("session.invite.not-ready")
@@ -319,15 +321,16 @@ def test_accept_only_answers_a_waiting_invitation(invitation, local, peer, profi
 
 
 @pytest.mark.requirement("session.accept.states")
-def test_acceptance_moves_both_sides_to_connected(invitation, local, peer, v):
+def test_acceptance_moves_both_sides_to_connected(invitation, local, peer, profile, v):
     """Erratum session-state-descriptions-copied: the states mean what their names say."""
+    fence = barrier_manager(local, profile)
     invitation.sent()
     assert_ok(peer.call(invitation.recipient_session, "Accept", None), "Accept")
     inviter_events = events_until(local, named(SESSION, "OnAccepted"), "OnAccepted")
     recipient_events: list = []
     connected(invitation, v)
-    inviter_events += settled(local)
-    recipient_events += settled(peer)
+    barrier(local, fence, inviter_events)
+    barrier(peer, invitation.recipient_manager, recipient_events)
     for side, events in (("inviter", inviter_events), ("recipient", recipient_events)):
         assert v.SS_ACCEPTED in previous_states(events), \
             f"the {side}'s session never left SS_ACCEPTED (states left: {previous_states(events)})"
@@ -383,20 +386,22 @@ def test_recipient_cannot_cancel(invitation, peer, v):
 # -- state -------------------------------------------------------------------------------------------------
 
 @pytest.mark.requirement("session.state.changed-event")
-def test_every_state_change_raises_on_state_changed(invitation, local, peer, v):
+def test_every_state_change_raises_on_state_changed(invitation, local, peer, profile, v):
+    fence = barrier_manager(local, profile)
     invitation.sent()
     events = events_until(local, named(SESSION, "OnStateChanged"), "OnStateChanged after Invite")
     assert previous_states(events)[0] == v.SS_READY, "the first change did not leave SS_READY"
     assert_ok(peer.call(invitation.recipient_session, "Accept", None), "Accept")
     connected(invitation, v)
-    events += settled(local)
+    barrier(local, fence, events)
     left = previous_states(events)
     assert all(a != b for a, b in zip(left, left[1:])), f"OnStateChanged repeated a state: {left}"
     final = state_of(local, invitation.inviter_session)
     assert left[-1] != final, f"the last OnStateChanged left {left[-1]}, the state it is still in"
     assert v.SS_INVITATION in left, f"leaving SS_INVITATION raised no OnStateChanged ({left})"
     assert_ok(local.call(invitation.inviter_session, "Cancel", 0, None), "Cancel")
-    after = settled(local)
+    after: list = []
+    barrier(local, fence, after)
     assert previous_states(after)[:1] == [final], f"ending the session raised {previous_states(after)}"
 
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import copy
 import time
+from collections import deque
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -23,7 +24,7 @@ from msgrspec import adapter as contract
 from msgrspec.adapter import EventRecord, ObjRef, Outcome
 from msgrspec.reference import ReferenceAdapter
 from msgrspec.reference import codes, typeinfo
-from msgrspec.reference.lock import expected_response
+from msgrspec.reference.lock import Lockable, expected_response
 from msgrspec.reference.manager import SessionManager
 from msgrspec.reference.objects import utf16_units
 from msgrspec.reference.session import Session
@@ -159,18 +160,69 @@ def app_name_accepts_257() -> BrokenAdapter:
     return BrokenAdapter(fault_of("app_name_accepts_257"), _AppName257)
 
 
-class _ContextData300(PartyWrapper):
+class _RefusedAtLimit(PartyWrapper):
+    """Refuse a call of `method` whose argument `position` is a string of `length` characters with `answer`."""
+
+    method: str = ""
+    position: int = 0
+    length: int = 0
+    answer: int = 0
+
     def call(self, obj, method, args=()):
-        if _is(method, "SendContextData") and len(args) == 1 and isinstance(args[0], str) \
-                and utf16_units(args[0]) >= 300:
-            return Outcome(codes.SR_CONTEXT_DATA_OVER_LIMIT)  # off by one: 300 is refused, not only 301+
+        if _is(method, self.method) and len(args) > self.position and isinstance(args[self.position], str) \
+                and utf16_units(args[self.position]) == self.length:
+            return Outcome(self.answer)
         return super().call(obj, method, args)
+
+
+class _ContextData300(_RefusedAtLimit):
+    method, position, length, answer = "SendContextData", 0, 300, codes.SR_CONTEXT_DATA_OVER_LIMIT
 
 
 @_broken
 def context_data_refused_at_300() -> BrokenAdapter:
     """SendContextData refuses exactly 300 characters with SR_CONTEXT_DATA_OVER_LIMIT (off by one; 300 is allowed)."""
     return BrokenAdapter(fault_of("context_data_refused_at_300"), _ContextData300)
+
+
+class _ContextData300EFail(_ContextData300):
+    answer = codes.E_FAIL
+
+
+@_broken
+def context_data_at_300_answers_e_fail() -> BrokenAdapter:
+    """SendContextData answers E_FAIL for exactly 300 characters (the limit, which must be accepted)."""
+    return BrokenAdapter(fault_of("context_data_at_300_answers_e_fail"), _ContextData300EFail)
+
+
+class _AppName256EFail(_RefusedAtLimit):
+    method, position, length, answer = "RegisterApplication", 1, 256, codes.E_FAIL
+
+
+@_broken
+def app_name_at_256_answers_e_fail() -> BrokenAdapter:
+    """RegisterApplication answers E_FAIL for a bstrAppName of exactly 256 characters (the limit)."""
+    return BrokenAdapter(fault_of("app_name_at_256_answers_e_fail"), _AppName256EFail)
+
+
+class _AppName257EFail(_RefusedAtLimit):
+    method, position, length, answer = "RegisterApplication", 1, 257, codes.E_FAIL
+
+
+@_broken
+def app_name_257_answers_e_fail() -> BrokenAdapter:
+    """RegisterApplication refuses a bstrAppName of 257 characters with E_FAIL instead of E_INVALIDARG."""
+    return BrokenAdapter(fault_of("app_name_257_answers_e_fail"), _AppName257EFail)
+
+
+class _GuidAtLimitRefused(_RefusedAtLimit):
+    method, position, length, answer = "UnRegisterApplication", 0, 38, codes.SR_APP_NOT_REGISTERED
+
+
+@_broken
+def unregister_refuses_registered_guids() -> BrokenAdapter:
+    """UnRegisterApplication answers SR_APP_NOT_REGISTERED for every GUID of 38 characters, registered or not."""
+    return BrokenAdapter(fault_of("unregister_refuses_registered_guids"), _GuidAtLimitRefused)
 
 
 class _NonZeroFlags(PartyWrapper):
@@ -221,6 +273,53 @@ class _TerminationArgsSwapped(PartyWrapper):
 def on_termination_args_swapped() -> BrokenAdapter:
     """OnTermination carries its arguments in the wrong order: (bstrAppData, hr) instead of (hr, bstrAppData)."""
     return BrokenAdapter(fault_of("on_termination_args_swapped"), _TerminationArgsSwapped)
+
+
+class _LateStrayInvitation(PartyWrapper):
+    """Events arrive in order but late; a refused self-invite raises an OnInvitation half a second later."""
+
+    LAG = 0.5
+
+    def __init__(self, inner):
+        super().__init__(inner)
+        self.queue: deque[tuple[float, EventRecord]] = deque()  # (when it may be delivered, event)
+        self.manager_sink = 0
+
+    def _take(self) -> None:
+        """Queue the reference's new events; none may be delivered before one queued earlier."""
+        for event in self.inner.events():
+            now = time.monotonic()
+            self.queue.append((max(now, self.queue[-1][0]) if self.queue else now, event))
+
+    def connect(self, obj, dispinterface):
+        outcome = super().connect(obj, dispinterface)
+        if outcome.ok and dispinterface == "DMsgrSessionManagerEvents":
+            self.manager_sink = outcome.value
+        return outcome
+
+    def call(self, obj, method, args=()):
+        outcome = super().call(obj, method, args)
+        if _is(method, "Invite") and outcome.hr == codes.SR_INVITED_SELF:
+            self._take()
+            stray = EventRecord(self.manager_sink, "DMsgrSessionManagerEvents", "OnInvitation",
+                                (obj, args[1] if len(args) > 1 else "", False))
+            self.queue.append((time.monotonic() + self.LAG, stray))
+        return outcome
+
+    def events(self):
+        self._take()
+        due = []
+        while self.queue and self.queue[0][0] <= time.monotonic():
+            due.append(self.queue.popleft()[1])
+        return due
+
+
+@_broken
+def stray_invitation_after_self_invite() -> BrokenAdapter:
+    """A refused self-invite raises OnInvitation anyway, 0.5 s late.
+
+    The stray comes after a quiet spell of 0.2 s would have ended, and in order with the events after it."""
+    return BrokenAdapter(fault_of("stray_invitation_after_self_invite"), _LateStrayInvitation)
 
 
 # -- HRESULTs ----------------------------------------------------------------------------------------------
@@ -350,6 +449,21 @@ class _NoLockInterface(PartyWrapper):
 def no_imsgrlock_interface() -> BrokenAdapter:
     """QueryInterface for IMsgrLock answers E_NOINTERFACE on MsgrSessionManager and MessengerPriv."""
     return BrokenAdapter(fault_of("no_imsgrlock_interface"), _NoLockInterface)
+
+
+class _LockUpEarly(PartyWrapper):
+    def create(self, coclass):
+        outcome = super().create(coclass)
+        found = self.target(outcome.value) if outcome.ok else None
+        if isinstance(found, Lockable) and found.lock_status == codes.LOCK_NOTINITIALIZED:
+            found.lock_status = codes.LOCK_INITIALIZED  # up at once, with no OnLockEnable for any sink to hear
+        return outcome
+
+
+@_broken
+def lock_up_before_any_sink() -> BrokenAdapter:
+    """A new lockable object's lock is LOCK_INITIALIZED at creation, before a sink could hear OnLockEnable."""
+    return BrokenAdapter(fault_of("lock_up_before_any_sink"), _LockUpEarly)
 
 
 # -- property access ---------------------------------------------------------------------------------------
@@ -589,3 +703,15 @@ class _NoisyReRegister(_ReRegisterEFail):
 def reregister_answers_e_fail_noisily() -> BrokenAdapter:
     """As reregister_answers_e_fail, and the implementation writes a log line for the report to keep."""
     return BrokenAdapter(fault_of("reregister_answers_e_fail_noisily"), _NoisyReRegister)
+
+
+# -- not faults: answers the adapter contract allows ------------------------------------------------------
+
+class _NoLaunch(PartyWrapper):
+    def launch(self, invitation):
+        return Outcome(codes.E_NOTIMPL)
+
+
+def launch_not_implemented() -> BrokenAdapter:
+    """Party.launch answers E_NOTIMPL (the contract allows it): the launching tests are not applicable."""
+    return BrokenAdapter("Party.launch answers E_NOTIMPL", _NoLaunch)

@@ -1,4 +1,4 @@
-"""Shared fixtures: a small, valid spec that tests break one way at a time."""
+"""Shared fixtures: a small, valid spec that tests break one way at a time; the --strict-skips option."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -59,6 +59,18 @@ def write_spec(root: Path, files: dict[str, str | bytes]) -> Path:
         else:
             path.write_text(text, encoding="utf-8")
     return root
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--strict-skips", action="store_true",
+                     help="fail, instead of skipping, a test whose tool, Python package, browser or source folder "
+                          "is missing (what CI=true does; see tests/toolchain.py)")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    import toolchain
+
+    toolchain.STRICT_OPTION = config.getoption("--strict-skips")
 
 
 @pytest.fixture

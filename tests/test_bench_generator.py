@@ -7,14 +7,14 @@ from pathlib import Path
 import pytest
 
 from msgrspec import load_spec
+from toolchain import require_path
 
 SYNTH = Path(__file__).resolve().parent.parent / "bench" / "synth.py"
 
 
 @pytest.fixture(scope="module")
 def synth():
-    if not SYNTH.is_file():
-        pytest.skip("bench/ is not in this checkout")
+    require_path(SYNTH, "bench/synth.py", "it is part of the repository checkout")
     spec = importlib.util.spec_from_file_location("msgrspec_bench_synth", SYNTH)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)

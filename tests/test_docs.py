@@ -24,6 +24,7 @@ from msgrspec.docs.pages import (CONFORMANCE_PAGE, ERRATA_PAGE, HRESULTS_PAGE, L
                                  REQUIREMENTS_PAGE, SUPPORT_PAGE)
 from msgrspec.docs.settings import MARKDOWN_EXTENSIONS
 from msgrspec.idl import member_idl
+from toolchain import require_module
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -422,7 +423,7 @@ def test_zensical_missing_says_how_to_install(monkeypatch, tmp_path):
 
 
 def test_zensical_builds_the_same_pages(tmp_path, mini):
-    pytest.importorskip("zensical", reason="Zensical is not installed (pip install 'msgrspec[zensical]')")
+    require_module("zensical")
     result = docs_build.build_site(mini, tmp_path / "site", engine="zensical", docs_source=None)
     assert result.engine == "zensical"
     page = tmp_path / "site" / "reference" / "interfaces" / "IMini" / "Ping" / "index.html"

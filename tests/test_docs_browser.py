@@ -1,8 +1,10 @@
 """The built site in a real browser: it renders, its search works, and no internal link is broken.
 
 Needs the Python `playwright` package and a Chromium; the tests skip, saying
-which is missing, where either is absent. Set MSGRSPEC_CHROMIUM to use a
-particular browser binary.
+which is missing, where either is absent (and fail in a strict run, see
+tests/toolchain.py). A Chromium that is installed but does not start fails
+the tests with its error. Set MSGRSPEC_CHROMIUM to use a particular browser
+binary.
 """
 from __future__ import annotations
 
@@ -21,8 +23,9 @@ import pytest
 from msgrspec import load_spec
 from msgrspec.docs.build import build_site
 from msgrspec.docs.settings import SITE_NAME
+from toolchain import require, require_module
 
-sync_api = pytest.importorskip("playwright.sync_api", reason="the playwright package is not installed")
+sync_api = require_module("playwright.sync_api")
 
 SCREENSHOT = Path(os.environ.get("MSGRSPEC_SCREENSHOT", "/tmp/msgrspec-site.png"))
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
@@ -63,12 +66,13 @@ def server(tmp_path_factory):
 @pytest.fixture(scope="module")
 def browser():
     executable = _chromium()
+    if executable is None:
+        require("chromium")  # none found: skip (fail when strict) naming the package
     with sync_api.sync_playwright() as p:
         try:
             launched = p.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
-        except Exception as exc:  # no usable browser: say so instead of failing
-            pytest.skip(f"Chromium cannot be started ({executable or 'no chromium binary found'}): "
-                        f"{str(exc).splitlines()[0]}")
+        except sync_api.Error as exc:  # an installed browser that does not start is a failure, not a skip
+            pytest.fail(f"Chromium ({executable}) is installed but does not start: {exc}", pytrace=False)
         yield launched
         launched.close()
 

@@ -19,8 +19,9 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 from msgrspec import resources
 from msgrspec.loader import _surely_valid, _uses_format, fast_validator, spec_files, validator
 from msgrspec.yamlfile import read_yaml
+from toolchain import require_module
 
-jsonschema_rs = pytest.importorskip("jsonschema_rs")
+jsonschema_rs = require_module("jsonschema_rs")
 
 MUTATIONS_PER_FILE = 80
 

@@ -1,7 +1,6 @@
 """The generated IDL compiles with Wine's widl, and the C header it yields keeps the spec's vtable order."""
 from __future__ import annotations
 
-import shutil
 import subprocess
 from pathlib import Path
 
@@ -9,12 +8,7 @@ import pytest
 
 from msgrspec import load_spec
 from msgrspec.idl import generate_idl
-
-WIDL = shutil.which("widl")
-WINE_INCLUDE = Path("/usr/include/wine/wine/windows")
-needs_widl = pytest.mark.skipif(WIDL is None or not (WINE_INCLUDE / "oaidl.idl").exists(),
-                                reason="widl and Wine's IDL files are not installed (Debian: apt-get install wine64-tools)")
-needs_gcc = pytest.mark.skipif(shutil.which("gcc") is None, reason="gcc is not installed")
+from toolchain import WINE_INCLUDE, require, require_module
 
 
 @pytest.fixture(scope="module")
@@ -25,12 +19,11 @@ def spec():
 @pytest.fixture(scope="module")
 def compiled(spec, tmp_path_factory) -> Path:
     """The IDL compiled to a header and a type library in one folder."""
-    if WIDL is None:
-        pytest.skip("widl is not installed")
+    require("widl", "wine-headers")
     out = tmp_path_factory.mktemp("idl")
     (out / "msgrpriv.idl").write_text(generate_idl(spec), encoding="utf-8")
     for flag, target in (("-h", "msgrpriv.h"), ("-t", "msgrpriv.tlb")):
-        run = subprocess.run([WIDL, f"-I{WINE_INCLUDE}", flag, "-o", str(out / target), str(out / "msgrpriv.idl")],
+        run = subprocess.run(["widl", f"-I{WINE_INCLUDE}", flag, "-o", str(out / target), str(out / "msgrpriv.idl")],
                              capture_output=True, text=True)
         assert run.returncode == 0, run.stderr
     return out
@@ -52,7 +45,6 @@ def test_idl_declares_every_item(spec):
     assert f"uuid({spec.library.libid.strip('{}')})" in idl and f"library {spec.library.name}\n" in idl
 
 
-@needs_widl
 def test_widl_compiles_header_and_type_library(spec, compiled):
     """The header has the vtables; the type library, read back, says what the spec says, fact for fact.
 
@@ -60,7 +52,7 @@ def test_widl_compiles_header_and_type_library(spec, compiled):
     """
     header = (compiled / "msgrpriv.h").read_text()
     assert "IMsgrSessionManagerVtbl" in header
-    pytest.importorskip("pycomtypelib", reason="needs the tlb extra: pip install -e '.[tlb]'")
+    require_module("pycomtypelib")
     from msgrspec.tlbcheck import check
     from msgrspec.typelib import read_typelib
 
@@ -72,9 +64,8 @@ def _c_name(slot) -> str:
     return {"propget": "get_", "propput": "put_"}.get(slot.accessor, "") + slot.name
 
 
-@needs_widl
-@needs_gcc
 def test_vtables_follow_the_spec_member_order(spec, compiled):
+    require("gcc")
     lines = ["#include <stddef.h>", '#include "msgrpriv.h"']
     count = 0
     for interface in spec.interfaces.values():
@@ -94,10 +85,9 @@ def test_vtables_follow_the_spec_member_order(spec, compiled):
     assert count > 40
 
 
-@needs_widl
-@needs_gcc
 def test_the_static_check_catches_a_wrong_order(spec, compiled):
     """A vtable check that claims the wrong slot must fail to compile: the check above can fail."""
+    require("gcc")
     interface = spec.interfaces["IMsgrSessionManager"]
     first = interface.vtable[-2]
     source = compiled / "wrong.c"

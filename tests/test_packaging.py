@@ -6,13 +6,13 @@ import sys
 import zipfile
 from pathlib import Path
 
-import pytest
+from toolchain import require_module
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
 def test_the_wheel_carries_spec_and_schemas(tmp_path):
-    pytest.importorskip("hatchling")
+    require_module("hatchling")
     run = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-w",
                           str(tmp_path), str(ROOT)], capture_output=True, text=True)
     assert run.returncode == 0, run.stderr[-2000:]

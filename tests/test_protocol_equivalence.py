@@ -5,13 +5,17 @@ import subprocess
 
 import pytest
 
+from expected_verdicts import id_problems, reference_problems
+from msgrspec import load_spec
 from protocol_helpers import PROCESS, SERVE, TCP, msgrspec_test, outcomes
+from toolchain import require_module
 
 
 @pytest.fixture(scope="module")
 def in_process(tmp_path_factory) -> dict:
     run, report, _ = msgrspec_test(tmp_path_factory.mktemp("in-process"), "-q")
     assert run.returncode == 0, run.stdout[-3000:]
+    assert not reference_problems(report) and not id_problems(load_spec(), report)
     return report
 
 
@@ -39,7 +43,7 @@ def test_same_verdicts_over_tcp(in_process, tmp_path):
 
 def test_same_verdicts_over_stdio_with_xdist(in_process, tmp_path):
     """Each xdist worker starts its own server."""
-    pytest.importorskip("xdist")
+    require_module("xdist")
     run, report, _ = msgrspec_test(tmp_path, "-q", "-n", "2", "--adapter", PROCESS, "--", *SERVE)
     assert run.returncode == 0, run.stdout[-3000:]
     assert outcomes(report) == outcomes(in_process)

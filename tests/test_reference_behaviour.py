@@ -154,28 +154,3 @@ def test_closing_the_world_raises_on_app_shutdown():
     w.local.events()
     w.close()
     assert [e.name for e in w.local.events()] == ["OnAppShutdown"]
-
-
-def test_synchronous_events_are_read_without_waiting():
-    """The reference queues events before an operation returns, so the suite's check that an event did not
-    arrive asks once; a party that does not say so is waited for."""
-    import time
-
-    from msgrspec.guard import GuardedParty, Trace
-    from msgrspec.suite import settled
-
-    world = ReferenceAdapter().open_world()
-    party = GuardedParty(world.local, "local", Trace())
-    assert party.events_synchronous is True
-    started = time.perf_counter()
-    settled(party, quiet=5.0)
-    assert time.perf_counter() - started < 1.0
-
-    class Unsure(type(world.local)):
-        events_synchronous = False
-
-    world.local.__class__ = Unsure
-    waited = GuardedParty(world.local, "local", Trace())
-    started = time.perf_counter()
-    settled(waited, quiet=0.3)
-    assert time.perf_counter() - started >= 0.3

@@ -1,8 +1,12 @@
 """Every requirement of the spec is either marked untestable or checked by a conformance test.
 
-The conformance suite is collected (not run) in a separate pytest process,
-with a small plugin that reports the requirement ids each collected test
-checks: the ids its `requirement` marker names, or those of its generated case.
+The conformance suite is collected in a separate pytest process, with a small
+plugin that reports the requirement ids each collected test checks: the ids
+its `requirement` marker names, or those of its generated case. A marker alone
+does not make a requirement covered: the suite is also run against the
+reference (in its configurations), and a behaviour test counts for its
+requirements only when it passes and its trace (the adapter operations it made and the events it read)
+touches an item the requirement applies to.
 """
 from __future__ import annotations
 
@@ -43,6 +47,85 @@ with open(sys.argv[2], "w", encoding="utf-8") as out:
 """
 
 
+_RUNNER = """
+import json, sys
+import pytest
+from msgrspec.plugin import _TRACE, requirements_of
+
+class Recorder:
+    def __init__(self):
+        self.found = {}
+
+    @pytest.hookimpl(hookwrapper=True)
+    def pytest_runtest_makereport(self, item, call):
+        report = (yield).get_result()
+        if call.when == "call" or report.failed or report.skipped:
+            trace = item.stash.get(_TRACE, None)
+            self.found[item.nodeid] = {"requirements": list(requirements_of(item)), "outcome": report.outcome,
+                                       "generated": hasattr(item, "callspec") and "[" in item.nodeid,
+                                       "steps": trace.steps if trace else []}
+
+recorder = Recorder()
+code = pytest.main(["-q", "-p", "no:cacheprovider", "-p", "no:xdist", sys.argv[1]] + sys.argv[3:],
+                   plugins=[recorder])
+with open(sys.argv[2], "w", encoding="utf-8") as out:
+    json.dump({"exit": int(code), "tests": recorder.found}, out)
+"""
+
+
+def run_traces(tmp_path: Path, suite: Path = CONFORMANCE, spec_dir: Path | None = None,
+               adapter: str = "reference") -> dict[str, dict]:
+    """nodeid -> requirements, outcome, whether generated, trace steps: the suite run against `adapter`."""
+    result = tmp_path / f"run-{adapter.replace(':', '-')}.json"
+    extra = ["--msgrspec-adapter", adapter] + (["--msgrspec-spec", str(spec_dir)] if spec_dir else [])
+    run = subprocess.run([sys.executable, "-c", _RUNNER, str(suite), str(result), *extra],
+                         cwd=tmp_path, capture_output=True, text=True, timeout=600)
+    assert result.exists(), f"running the conformance suite failed:\n{run.stdout[-3000:]}\n{run.stderr[-2000:]}"
+    return json.loads(result.read_text(encoding="utf-8"))["tests"]
+
+
+def touched(steps: list[dict]) -> set[str]:
+    """The items a trace reached: coclasses created, members called or read or written (Interface.Member),
+    interfaces asked for, sinks connected, type information asked for, events received (Dispinterface.Event)."""
+    found: set[str] = set()
+    for step in steps:
+        op, args, result = step["op"], step["args"], step["result"]
+        if op in ("create", "type_info") and args:
+            found.add(str(args[0]))
+        elif op in ("call", "get", "put") and len(args) > 1 and isinstance(args[0], dict):
+            found.add(f"{args[0]['interface']}.{args[1]}")
+        elif op in ("query_interface", "connect") and len(args) > 1:
+            found.add(str(args[1]))
+        elif op == "events" and isinstance(result, list):
+            found.update(e["event"] for e in result if isinstance(e, dict) and "event" in e)
+    return found
+
+
+def reaches(spec, rid: str, items: set[str]) -> bool:
+    """Whether a trace that touched `items` reached something requirement `rid` applies to (an interface is
+    reached through its members, a coclass through its interfaces)."""
+    wanted = set()
+    for name in spec.requirements[rid].applies_to:
+        wanted.add(name)
+        coclass = spec.coclasses.get(name)
+        if coclass is not None:
+            wanted.update(filter(None, (coclass.default_interface, coclass.event_interface, *coclass.other_interfaces)))
+    return any(item in wanted or item.split(".")[0] in wanted for item in items)
+
+
+def exercised(spec, tests: dict[str, dict]) -> set[str]:
+    """Requirements checked for real: named by a generated case, or by a behaviour test that passed against the
+    reference and whose trace reached an item the requirement applies to."""
+    found = set()
+    for test in tests.values():
+        if test["generated"]:
+            found.update(test["requirements"])
+        elif test["outcome"] == "passed":
+            items = touched(test["steps"])
+            found.update(rid for rid in test["requirements"] if rid in spec.requirements and reaches(spec, rid, items))
+    return found
+
+
 def collected_requirements(tmp_path: Path, spec_dir: Path | None = None) -> dict[str, list[str]]:
     """nodeid -> requirement ids, for every test of the conformance suite."""
     result = tmp_path / "collected.json"
@@ -55,10 +138,9 @@ def collected_requirements(tmp_path: Path, spec_dir: Path | None = None) -> dict
     return data["items"]
 
 
-def uncovered(requirements: dict, collected: dict[str, list[str]]) -> list[str]:
-    """Ids of requirements that are not untestable and that no collected test names."""
-    named = {rid for ids in collected.values() for rid in ids}
-    return sorted(rid for rid, req in requirements.items() if not req.untestable and rid not in named)
+def uncovered(requirements: dict, checked: set[str]) -> list[str]:
+    """Ids of requirements that are not untestable and that no test checks (see `exercised`)."""
+    return sorted(rid for rid, req in requirements.items() if not req.untestable and rid not in checked)
 
 
 def unknown(requirements: dict, collected: dict[str, list[str]]) -> dict[str, list[str]]:
@@ -76,8 +158,18 @@ def collected(tmp_path_factory) -> dict[str, list[str]]:
     return collected_requirements(tmp_path_factory.mktemp("collect"))
 
 
-def test_every_testable_requirement_has_a_test(collected):
-    missing = uncovered(load_spec().requirements, collected)
+#: the reference's configurations: by default, and without Lock and Key (where the disabled lock is tested)
+CONFIGURATIONS = ("reference", "msgrspec.reference:without_lock")
+
+
+@pytest.fixture(scope="module")
+def checked(tmp_path_factory) -> set[str]:
+    spec, root = load_spec(), tmp_path_factory.mktemp("run")
+    return {rid for adapter in CONFIGURATIONS for rid in exercised(spec, run_traces(root, adapter=adapter))}
+
+
+def test_every_testable_requirement_has_a_test(checked):
+    missing = uncovered(load_spec().requirements, checked)
     assert not missing, "requirements without a conformance test (write one or mark them untestable):\n  " + \
         "\n  ".join(missing)
 
@@ -92,26 +184,36 @@ def test_every_behaviour_test_names_a_requirement(collected):
     assert not bare, f"conformance tests that check no requirement: {bare}"
 
 
-def test_a_requirement_without_a_test_is_reported(tmp_path):
-    """A spec with one more requirement, which no test names: the check must name it."""
+def test_a_requirement_without_a_real_test_is_reported(tmp_path):
+    """Three more requirements on IMsgrSessionManager.CreateSession: one no test names, one named by a test
+    that never calls CreateSession, one by a test that does. Only the last is covered."""
     spec_dir = tmp_path / "spec"
     shutil.copytree(SPEC, spec_dir)
     path = spec_dir / "requirements.yaml"
     data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    data["requirements"]["fake.never-tested"] = {
-        "statement": "A requirement that exists only to show that an untested one is found.",
-        "level": "must",
-        "applies_to": ["IMsgrSessionManager.CreateSession"],
-        "source": {"pages": ["im-imsgrsessionmanager-createsession-method.md"], "origin": "pages"},
-    }
+    for rid in ("fake.never-tested", "fake.named-only", "fake.exercised"):
+        data["requirements"][rid] = {
+            "statement": "A requirement that exists only to show how coverage is counted.", "level": "must",
+            "applies_to": ["IMsgrSessionManager.CreateSession"],
+            "source": {"pages": ["im-imsgrsessionmanager-createsession-method.md"], "origin": "pages"},
+        }
     path.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True), encoding="utf-8")
-    collected = collected_requirements(tmp_path, spec_dir)
-    requirements = load_spec(spec_dir).requirements
-    before = set(uncovered(load_spec().requirements, collected))
-    assert set(uncovered(requirements, collected)) - before == {"fake.never-tested"}
-    marked = {**requirements, "fake.never-tested": attrs.evolve(requirements["fake.never-tested"],
-                                                                untestable="No test can reach it.")}
-    assert "fake.never-tested" not in uncovered(marked, collected), "an untestable requirement was reported"
+    suite = tmp_path / "suite"
+    shutil.copytree(CONFORMANCE, suite, ignore=shutil.ignore_patterns("__pycache__"))
+    (suite / "test_fake.py").write_text(
+        "import pytest\nfrom msgrspec.suite import unlocked\n\n"
+        "@pytest.mark.requirement('fake.named-only')\n"
+        "def test_names_it_only(local):\n    local.create('MessengerPriv')\n\n"
+        "@pytest.mark.requirement('fake.exercised')\n"
+        "def test_calls_it(local, profile):\n"
+        "    assert local.call(unlocked(local, 'MsgrSessionManager', profile), 'CreateSession').ok\n")
+    spec = load_spec(spec_dir)
+    checked = exercised(spec, run_traces(tmp_path, suite, spec_dir))
+    before = set(uncovered(load_spec().requirements, checked))
+    assert set(uncovered(spec.requirements, checked)) - before == {"fake.never-tested", "fake.named-only"}
+    marked = {**spec.requirements, "fake.never-tested": attrs.evolve(spec.requirements["fake.never-tested"],
+                                                                     untestable="No test can reach it.")}
+    assert "fake.never-tested" not in uncovered(marked, checked), "an untestable requirement was reported"
 
 
 def test_a_misspelt_requirement_id_is_reported():

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from expected_verdicts import REFERENCE_NOT_APPLICABLE, id_problems, reference_problems
+
 
 def msgrspec_test(tmp_path: Path, *args: str) -> tuple[subprocess.CompletedProcess, dict | None]:
     report = tmp_path / "report.json"
@@ -26,11 +28,33 @@ def full_run(tmp_path_factory):
 
 
 def test_whole_suite_passes_against_the_reference(full_run):
+    from msgrspec import load_spec
+
     run, report, _ = full_run
     assert run.returncode == 0, run.stdout[-3000:]
-    assert report["summary"]["failed"] == 0 and report["summary"]["passed"] >= 150
+    assert not id_problems(load_spec(), report), id_problems(load_spec(), report)
+    assert not reference_problems(report), reference_problems(report)
+    assert report["summary"]["passed"] == len(report["tests"]) - len(REFERENCE_NOT_APPLICABLE)
     assert "msgrspec conformance: msgrspec reference implementation" in run.stdout
     assert "IMsgrSessionManager" in run.stdout  # the per-interface summary
+
+
+def test_the_expected_verdicts_can_fail(full_run):
+    """Negative controls: a report with one assertion missing, one more, or one verdict changed is not the
+    expected one."""
+    from msgrspec import load_spec
+
+    spec = load_spec()
+    _, report, _ = full_run
+    first = sorted(report["tests"])[0]
+    missing = {**report, "tests": {k: v for k, v in report["tests"].items() if k != first}}
+    assert id_problems(spec, missing) == [f"the generated case {first} is not in the report"]
+    extra = {**report, "tests": {**report["tests"], "no.such-requirement": report["tests"][first]}}
+    assert id_problems(spec, extra) == ["no.such-requirement names requirements the spec lacks"]
+    changed = {**report, "tests": {**report["tests"], first: {**report["tests"][first], "outcome": "skipped"}}}
+    assert reference_problems(changed) == [f"{first}: skipped ({report['tests'][first]['message']})"]
+    lost = {**report, "tests": {k: v for k, v in report["tests"].items() if k not in REFERENCE_NOT_APPLICABLE}}
+    assert reference_problems(lost) == [f"{key} did not run" for key in REFERENCE_NOT_APPLICABLE]
 
 
 def test_report_covers_every_requirement(full_run):

@@ -24,9 +24,10 @@ from msgrspec.idl import generate_idl
 from msgrspec.resources import schema
 from msgrspec.tlbcheck import check
 from msgrspec.typelib import MAX_BYTES, TypelibError, read_typelib
+from toolchain import require_module
 from typelib_build import BREAKS, assert_caught, broken_spec, expected_location, idl_before_the_fix, pe_file, spec_tlb, widl_tlb
 
-pytest.importorskip("pycomtypelib", reason="needs the tlb extra: pip install -e '.[tlb]'")
+require_module("pycomtypelib")
 
 
 def msgrspec(*args: str) -> subprocess.CompletedProcess:

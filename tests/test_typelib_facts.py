@@ -1,8 +1,10 @@
 """Every GUID, DISPID and declaration of the type-library extract is in the loaded spec model.
 
-The extract is ../shared/reference/msgrpriv-typelib.yaml (facts of the binary
+The extract is tests/data/msgrpriv-typelib.yaml (facts of the binary
 "Messenger Private Type Library", plus IMessengerContact of the Messenger API
-library). One test case per fact; where the spec deliberately differs, an
+library): it is in the repository, so a fresh clone checks the spec against an
+expectation that the spec did not produce. Where ../shared sits beside the
+repository, a test checks that the copy still holds the shared extract's facts. One test case per fact; where the spec deliberately differs, an
 erratum on that item must cite the type library ("typelib"), name both
 readings, and adopt a reading other than the type library's alone.
 """
@@ -14,15 +16,13 @@ import pytest
 import yaml
 
 import upstream as up
+from toolchain import require_path
 from msgrspec import load_spec
 from msgrspec.model import BASE_SLOTS, Method, Property
 
-if not up.TYPELIB.is_file():
-    pytest.skip(f"the type-library extract is not at {up.TYPELIB}: the shared folder must sit beside the "
-                "repository", allow_module_level=True)
-
-TEXT = up.TYPELIB.read_text(encoding="utf-8")
-TL = yaml.safe_load(TEXT)
+TL = yaml.safe_load(up.TYPELIB.read_text(encoding="utf-8"))
+#: keys whose values are remarks in words, not facts: the copy words them its own way
+REMARKS = ("note", "inferred")
 SOURCE = "typelib"
 #: access words of the external interface's member list -> Property.access
 ACCESS = {"read": "read-only", "write": "write-only", "read-write": "read-write"}
@@ -46,6 +46,42 @@ def differ(have, want) -> list[str]:
     if isinstance(have, (list, tuple)) and isinstance(want, (list, tuple)):
         return [str(x) for x in set(map(str, have)) ^ set(map(str, want))]
     return [str(have), str(want)]
+
+
+# -- the copy and the shared extract ------------------------------------------------------------------
+
+
+def facts(data):
+    """`data` without its remarks (see REMARKS): what the two copies must agree on."""
+    if isinstance(data, dict):
+        return {key: facts(value) for key, value in data.items() if key not in REMARKS}
+    if isinstance(data, list):
+        return [facts(value) for value in data]
+    return data
+
+
+def remarks(data, path=()):
+    """Where the remarks are: the key paths of every REMARKS entry."""
+    if isinstance(data, dict):
+        return {found for key, value in data.items()
+                for found in ({path + (key,)} if key in REMARKS else remarks(value, path + (key,)))}
+    if isinstance(data, list):
+        return {found for i, value in enumerate(data) for found in remarks(value, path + (i,))}
+    return set()
+
+
+def test_the_copy_holds_the_shared_extract():
+    """Every fact of ../shared/reference/msgrpriv-typelib.yaml, and no other, is in tests/data's copy."""
+    shared_text = require_path(up.SHARED_TYPELIB, "the shared type-library extract",
+                               "the shared folder beside the repository (the tests then compare the copy in "
+                               "tests/data with it)").read_text(encoding="utf-8")
+    shared = yaml.safe_load(shared_text)
+    mine = {key: value for key, value in TL.items() if key != "external_libraries"}
+    assert facts(mine) == facts(shared), "tests/data/msgrpriv-typelib.yaml no longer holds the shared extract's facts"
+    assert remarks(mine) == remarks(shared), "the copy has remarks in other places than the shared extract"
+    # the shared extract names the other library's LIBID in a comment, the copy in external_libraries
+    for name, library in TL["external_libraries"].items():
+        assert re.search(re.escape(library["libid"]) + r"\)", shared_text) and library["idl"] in shared_text, name
 
 
 # -- library and coclasses ----------------------------------------------------------------------------
@@ -246,10 +282,7 @@ def _external_cases():
     for name, body in TL["external"].items():
         for key in ("iid", "library", "base", "flags"):
             yield f"{name}:{key}", name, key, body[key]
-        # the LIBID of the external library is given in the comment just above the `external:` section
-        libid = re.search(r"LIBID (\{[0-9A-Fa-f-]{36}\})[^\n]*\n(?:#[^\n]*\n)*external:", TEXT)
-        if libid:
-            yield f"{name}:libid", name, "libid", libid.group(1)
+        yield f"{name}:libid", name, "libid", TL["external_libraries"][body["library"]]["libid"]
 
 
 @pytest.mark.parametrize("name, key, value", cases(_external_cases()))

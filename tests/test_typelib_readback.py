@@ -15,7 +15,7 @@ from msgrspec import load_spec
 from msgrspec.idl import generate_idl
 from msgrspec.resources import schema
 from msgrspec.tlbcheck import check
-from toolchain import REPO, mingw_gcc
+from toolchain import REPO, mingw_gcc, require_module
 from typelib_build import BREAKS, assert_caught, broken_spec, idl_before_the_fix, spec_tlb, widl_tlb
 
 SOURCE = REPO / "tests" / "native" / "tlbdump.c"
@@ -58,7 +58,7 @@ def test_oleaut32_reads_back_what_the_spec_says(readback, spec):
 
 
 def test_the_python_reader_agrees_with_oleaut32(readback):
-    pytest.importorskip("pycomtypelib", reason="needs the tlb extra: pip install -e '.[tlb]'")
+    require_module("pycomtypelib")
     from msgrspec.typelib import read_typelib
 
     tlb, dump = readback

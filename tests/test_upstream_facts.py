@@ -15,12 +15,11 @@ import re
 import pytest
 
 import upstream as up
+from toolchain import require_path
 from msgrspec import load_spec
 from msgrspec.model import Dispinterface, Enum, Event, Interface, Method, Property
 
-if not up.UPSTREAM.is_dir():
-    pytest.skip(f"the upstream pages are not at {up.UPSTREAM}: the shared folder must sit beside the "
-                "repository", allow_module_level=True)
+require_path(up.UPSTREAM, "the upstream reference pages", up.UPSTREAM_SOURCE)
 
 PAGES = {page.name: page for page in up.pages()}
 #: pages whose heading names an item (`IMsgrSession::Invite method`, `LockStatus enumeration`, ...)

@@ -157,3 +157,34 @@ def test_repeat_flags_flaky_results(tmp_path):
     import jsonschema
 
     jsonschema.Draft202012Validator(resources.schema("report")).validate(merged)  # a merged report is one too
+
+
+def test_a_skip_without_a_verdict_fails(tmp_path):
+    """A conformance test that skips without saying why it does not apply is failed, never a green skip;
+    one that says "not applicable" is reported so."""
+    skipping = tmp_path / "suite"
+    skipping.mkdir()
+    shutil.copy(resources.conformance_dir() / "pytest.ini", skipping)
+    (skipping / "test_skips.py").write_text(
+        "import pytest\n\n"
+        "@pytest.mark.requirement('session-manager.register.success')\n"
+        "def test_bare(local):\n    pytest.skip('the implementation answered something odd')\n\n"
+        "@pytest.mark.requirement('session-manager.unregister.success')\n"
+        "def test_explained(local):\n    pytest.skip('not applicable: the profile leaves it out')\n")
+    report = suite(tmp_path, "reference", suite_dir=skipping)
+    bare = report["tests"]["session-manager.register.success"]
+    assert bare["outcome"] == "failed" and "skipped without a verdict" in bare["message"], bare
+    assert "the implementation answered something odd" in bare["message"]
+    assert report["tests"]["session-manager.unregister.success"]["outcome"] == "not-applicable"
+    assert report["summary"]["skipped"] == 0
+
+
+def test_launch_not_implemented_is_not_applicable(tmp_path):
+    """Party.launch answering E_NOTIMPL (allowed by the contract) makes the launching test not applicable,
+    with the implementation named; against the reference the same test passes."""
+    rid = "session-manager.launching.returns-session"
+    report = suite(tmp_path, "broken_variants:launch_not_implemented", "--msgrspec-requirement", rid)
+    (test,) = report["tests"].values()
+    assert test["outcome"] == "not-applicable", test
+    assert "Party.launch answers E_NOTIMPL" in test["message"] and "not applicable" in test["message"]
+    assert suite(tmp_path, "reference", "--msgrspec-requirement", rid)["tests"][rid]["outcome"] == "passed"

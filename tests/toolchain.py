@@ -1,8 +1,10 @@
 """The outside tools some tests need (widl, Wine, mingw-w64, ...), and a Wine prefix to run Windows programs in.
 
 A test that needs a tool asks `require(...)`: where the tool is missing it skips, naming the tool and the
-Debian package that brings it, except under CI (`CI=true`), whose set-up installs every one of them, so
-there a missing tool fails the test instead of hiding it behind a skip.
+Debian package that brings it, except in a strict run (`CI=true`, or pytest's `--strict-skips`), whose
+set-up installs every one of them, so there a missing tool fails the test instead of hiding it behind a
+skip. `require_module` does the same for a Python package of the test extra, `require_path` for a source
+folder that lives outside the repository; every one of them ends in `unavailable`.
 
 Wine runs in a prefix of its own under the repository's `build/wine/` (never the user's `~/.wine`), with a
 persistent wineserver while the tests run: a warm `wine` start then takes a tenth of a second instead of
@@ -11,10 +13,13 @@ so a second TMPDIR would start a second server on the same prefix).
 """
 from __future__ import annotations
 
+import importlib
 import os
 import shutil
 import subprocess
 from pathlib import Path, PurePosixPath
+from types import ModuleType
+from typing import NoReturn
 
 import pytest
 
@@ -33,6 +38,7 @@ PACKAGES = {
     "gcc": "gcc",
     "make": "make",
     "chromium": "chromium",
+    "valgrind": "valgrind",
 }
 #: pseudo-tools: files that must exist
 FILES = {"wine-headers": (WINE_INCLUDE / "oaidl.idl", "libwine-dev")}
@@ -54,16 +60,45 @@ def _package(tool: str) -> str:
     return FILES[tool][1] if tool in FILES else PACKAGES.get(tool, tool)
 
 
+#: set by tests/conftest.py from `--strict-skips`
+STRICT_OPTION = False
+
+
+def strict() -> bool:
+    """Whether a missing tool, package or source fails the test instead of skipping it."""
+    return STRICT_OPTION or os.environ.get("CI") == "true"
+
+
+def unavailable(message: str) -> NoReturn:
+    """Skip the calling test (or module) saying what is missing; in a strict run, fail it instead."""
+    if strict():
+        pytest.fail(f"{message}: a strict run (CI=true or --strict-skips) has everything the tests need, "
+                    "so its absence is a failure", pytrace=False)
+    pytest.skip(message, allow_module_level=True)
+
+
 def require(*tools: str) -> None:
-    """Skip the calling test (fail it under CI) unless every tool is installed."""
+    """Skip the calling test (fail it in a strict run) unless every tool is installed."""
     absent = missing(*tools)
     if not absent:
         return
     packages = " ".join(dict.fromkeys(_package(tool) for tool in absent))
-    message = f"needs {', '.join(absent)} (Debian: apt-get install {packages})"
-    if os.environ.get("CI") == "true":
-        pytest.fail(f"{message}: .ci/run installs it, so under CI its absence is a failure", pytrace=False)
-    pytest.skip(message)
+    unavailable(f"needs {', '.join(absent)} (Debian: apt-get install {packages})")
+
+
+def require_module(name: str) -> ModuleType:
+    """The Python module `name`, which the test extra installs; skips (fails when strict) where it is absent."""
+    try:
+        return importlib.import_module(name)
+    except ImportError as exc:
+        unavailable(f"needs the Python module {name} ({exc}; pip install -e '.[test]' installs it)")
+
+
+def require_path(path: Path, what: str, how: str) -> Path:
+    """`path` (a file or folder outside the package); skips (fails when strict) saying `how` to get it."""
+    if not path.exists():
+        unavailable(f"needs {what} at {path}: {how}")
+    return path
 
 
 def mingw_gcc(arch: str = "x86_64") -> str:

@@ -1,13 +1,22 @@
 """A small reader of the upstream reference pages, for the fact tests.
 
-The pages live in the shared folder beside the repository
-(``../shared/upstream/winmessenger``); the tests read them, the package never
-does. Only the few shapes the pages use are understood: YAML front matter, the
+The pages are not part of the repository (their text is Microsoft's, under CC BY
+4.0): they are the folder ``desktop-src/winmessenger`` of the public
+MicrosoftDocs/win32 repository at commit
+4138927dc1e272895744553796951c83668366ab. The tests look for them in
+``$MSGRSPEC_UPSTREAM``, else under the shared folder (``$MSGRSPEC_SHARED``, by
+default ``../shared`` beside the repository) as ``upstream/winmessenger``; the
+package never reads them. The type library's facts travel with the repository
+(``tests/data/msgrpriv-typelib.yaml``); the shared folder's
+``reference/msgrpriv-typelib.yaml`` is the extract that copy is checked against.
+
+Only the few shapes the pages use are understood: YAML front matter, the
 ``# Heading``, ``## Sections``, pipe tables, ``[text](target)`` links, the first
 code block of the Syntax section (C++ or VB) and a handful of prose patterns.
 """
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -15,9 +24,15 @@ from pathlib import Path
 
 import yaml
 
-SHARED = Path(__file__).resolve().parents[1].parent / "shared"
-UPSTREAM = SHARED / "upstream" / "winmessenger"
-TYPELIB = SHARED / "reference" / "msgrpriv-typelib.yaml"
+#: the shared folder: $MSGRSPEC_SHARED, else ../shared beside the repository
+SHARED = Path(os.environ.get("MSGRSPEC_SHARED") or Path(__file__).resolve().parents[1].parent / "shared")
+UPSTREAM = Path(os.environ.get("MSGRSPEC_UPSTREAM") or SHARED / "upstream" / "winmessenger")
+#: where a user gets the pages, for the message of a test that needs them
+UPSTREAM_SOURCE = ("the folder desktop-src/winmessenger of https://github.com/MicrosoftDocs/win32 at commit "
+                   "4138927dc1e272895744553796951c83668366ab; point MSGRSPEC_UPSTREAM at it (see README)")
+#: the type library's facts: the repository's copy, and the shared one it is checked against
+TYPELIB = Path(__file__).resolve().parent / "data" / "msgrpriv-typelib.yaml"
+SHARED_TYPELIB = SHARED / "reference" / "msgrpriv-typelib.yaml"
 
 #: requirement-table labels -> Support attribute names
 SUPPORT_ROWS = {

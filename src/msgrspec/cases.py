@@ -13,7 +13,7 @@ from typing import Any
 
 import attrs
 
-from .model import Constraint, Method, Param, Property, Spec
+from .model import Constraint, Interface, Method, Param, Property, Spec
 
 #: requirements of the spec that the structural cases check
 STRUCTURE_REQUIREMENTS = {
@@ -135,8 +135,39 @@ def _constraint_requirements(spec: Spec, qualname: str) -> tuple[str, ...]:
                  if any(word in r.id for word in ("max-length", "limit", "flags", "format", "over-limit", "too-long")))
 
 
+#: characters of a value in each fixed-length format (a GUID in registry form: braces, 32 digits, 4 dashes)
+FORMAT_LENGTHS = {"guid": 38}
+#: bytes of one BSTR character
+BSTR_CHAR_BYTES = 2
+
+
+def _format_of(interface: Interface, param: Param | None, own: tuple[Constraint, ...]) -> str | None:
+    """The format the values of a parameter (or property) must have: its own format constraint, else that of a
+    parameter of the same name elsewhere in the interface, which makes the values this one names
+    (UnRegisterApplication's bstrAppGUID can only name what RegisterApplication's bstrAppGUID registered)."""
+    found = [c.value for c in own if c.kind == "format"]
+    if not found and param is not None:
+        found = [c.value for m in interface.members if isinstance(m, Method) for p in m.params
+                 if p.name == param.name for c in p.constraints if c.kind == "format"]
+    return str(found[0]) if found else None
+
+
+def _at_limit(interface: Interface, param: Param | None, constraint: Constraint,
+              own: tuple[Constraint, ...]) -> dict[str, Any]:
+    """How long the at-limit probe is, in characters, and why when it cannot be the limit itself."""
+    limit = constraint.value if constraint.kind == "max_length" else constraint.value // BSTR_CHAR_BYTES
+    form = _format_of(interface, param, own)
+    fixed = FORMAT_LENGTHS.get(form) if form else None
+    if fixed is not None and fixed < limit:
+        return {"length": fixed, "note": f"every valid value is a {form} of {fixed} characters, so the limit of "
+                                         f"{limit} cannot be reached with a value that succeeds; the case probes "
+                                         f"{fixed}, the nearest reachable length"}
+    return {"length": limit, "note": None}
+
+
 def constraint_cases(spec: Spec) -> list[Case]:
-    """Boundary cases for every parameter limit: at the limit it is accepted, past it refused with the code."""
+    """Boundary cases for every parameter limit: at the limit the call succeeds (or, where another constraint
+    keeps a succeeding value from reaching it, at the nearest length that can), past it refused with the code."""
     cases = []
     for interface in spec.interfaces.values():
         if interface.is_external:
@@ -152,9 +183,10 @@ def constraint_cases(spec: Spec) -> list[Case]:
                 extra = _constraint_requirements(spec, member.qualname)
                 data = {"interface": interface, "member": member, "param": param, "constraint": constraint}
                 if constraint.kind in ("max_length", "max_bytes"):
+                    own = param.constraints if param is not None else member.constraints
                     cases.append(Case(f"{where}#{kind}:at-limit", "constraint", member.qualname,
                                       _requirements(spec, "constraint", member.qualname, extra),
-                                      {**data, "probe": "at-limit"},
+                                      {**data, "probe": "at-limit", **_at_limit(interface, param, constraint, own)},
                                       f"{where} accepts a value at its limit ({kind} {constraint.value})"))
                 if constraint.error is None:
                     continue  # no page says what breaking it returns: nothing to check past the limit

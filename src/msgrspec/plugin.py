@@ -464,6 +464,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
         report.longrepr = timed_out
     item.stash[_TIMED_OUT] = ""
     _mark_blocked(item, call, report)
+    _no_plain_skip(report)
     trace = item.stash.get(_TRACE, None)
     steps = trace.steps if (report.failed and trace) else []
     output = _capped_output(item, "".join(p.output() for p in item.stash.get(_PARTIES, []))) if report.failed else ""
@@ -572,6 +573,22 @@ def _mark_blocked(item: pytest.Item, call: pytest.CallInfo, report: pytest.TestR
     path, line, _ = item.location
     report.outcome = "skipped"
     report.longrepr = (str(path), (line or 0) + 1, f"{BLOCKED}prerequisite {error.prerequisite} failed: {error}")
+
+
+def _no_plain_skip(report: pytest.TestReport) -> None:
+    """A conformance test gives a verdict: a skip that is neither "not applicable" nor blocked fails it.
+
+    A test that cannot check its requirement against what the implementation answered says why it does
+    not apply (naming the profile) or fails; a bare skip would leave a green run that checked nothing.
+    """
+    if not report.skipped or hasattr(report, "wasxfail") or not isinstance(report.longrepr, tuple):
+        return
+    reason = report.longrepr[2]
+    if reason.startswith(BLOCKED) or "not applicable" in reason:
+        return
+    report.outcome = "failed"
+    report.longrepr = f"{report.nodeid}: a conformance test skipped without a verdict ({reason}); it must " \
+                      "fail or say why it is not applicable"
 
 
 def _status(report: pytest.TestReport) -> str:

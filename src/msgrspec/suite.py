@@ -126,25 +126,6 @@ def wait_until(check: Callable[[], bool], what: str, timeout: float = EVENT_WAIT
         time.sleep(0.01)
 
 
-def settled(party: GuardedParty, quiet: float = 0.2) -> list[EventRecord]:
-    """Every event that arrives until none has come for `quiet` seconds (to show that one did not).
-
-    A party whose events are queued before each operation returns is asked once, without waiting.
-    """
-    if party.events_synchronous:
-        return party.events()
-    found: list[EventRecord] = []
-    deadline = time.monotonic() + quiet
-    while time.monotonic() < deadline:
-        fresh = party.events()
-        if fresh:
-            found.extend(fresh)
-            deadline = time.monotonic() + quiet
-        else:
-            time.sleep(0.01)
-    return found
-
-
 class SpecValues:
     """The spec's HRESULTs and enumeration constants by name: `values.SR_NOT_INVITEE`, `values.SS_READY`."""
 
@@ -247,6 +228,31 @@ def register_app(party: GuardedParty, manager: ObjRef) -> str:
     guid = new_guid()
     assert_ok(party.call(manager, "RegisterApplication", guid, APP_NAME, APP_URL, APP_PATH, 0), "RegisterApplication")
     return guid
+
+
+def barrier(party: GuardedParty, manager: ObjRef, seen: list[EventRecord]) -> None:
+    """Cause a known event and wait for it; every event the party received before it is then in `seen`.
+
+    The known event is the OnAppRegistered of a fresh registration on `manager` (unlocked, with a
+    DMsgrSessionManagerEvents sink). A party's events arrive in the order they were raised, so an event that
+    an earlier operation raised is in `seen` by then, however slowly the implementation delivers: one that is
+    not there was not raised. (A quiet spell would prove nothing about an implementation slower than it.)
+    """
+    guid = register_app(party, manager)
+    wait_for(party, lambda e: e.name == "OnAppRegistered" and e.args == (guid,), "OnAppRegistered (barrier)",
+             seen=seen)
+
+
+def barrier_manager(party: GuardedParty, profile: Profile) -> ObjRef:
+    """A new unlocked session manager of `party` with a sink, for `barrier`.
+
+    Make it before the operations a test checks: making it raises events of its own (the unlock exchange),
+    which a first barrier consumes here so that they do not mix with the test's.
+    """
+    manager = unlocked(party, "MsgrSessionManager", profile)
+    assert_ok(party.connect(manager, "DMsgrSessionManagerEvents"), "connect DMsgrSessionManagerEvents (barrier)")
+    barrier(party, manager, [])
+    return manager
 
 
 class Invitation:
