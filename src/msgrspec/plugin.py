@@ -503,6 +503,8 @@ def _explain(item: pytest.Item, call: pytest.CallInfo, report: pytest.TestReport
     details = ""
     if isinstance(error, AssertionError):
         problem = str(error).strip() or f"assertion failed: {_failing_statement(item, call)}"
+    elif isinstance(error, pytest.skip.Exception):
+        problem = str(report.longrepr)  # a skip without a verdict, which _no_plain_skip turned into a failure
     elif error is not None:
         problem, details = f"{type(error).__name__}: {error}", str(report.longrepr)
     else:
