@@ -29,6 +29,7 @@ struct profile {
     char signin[256];
     char typelib[MAX_PATH];  /* a type library file to read instead of the registered one */
     char libid[64];          /* the library to look up in the registry */
+    char messenger[128];     /* ProgID or CLSID of the Messenger object that gives contacts */
     DWORD context;           /* CLSCTX for CoCreateInstance */
 };
 extern struct profile bridge_profile;
@@ -46,6 +47,7 @@ struct world {
     struct event *events, *events_tail;
     struct sink **sinks;
     size_t sink_count;
+    IDispatch *messenger;   /* the Messenger object that gives contacts, once asked for */
 };
 struct event { struct event *next; struct sink *sink; const char *name; char *args; };
 
@@ -69,6 +71,7 @@ void com_invoke(struct world *w, const struct json *ref, const char *member, WOR
 void com_connect(struct world *w, const struct json *ref, const char *dispinterface, struct outcome *o);
 void com_disconnect(struct world *w, const struct json *ref, long long cookie, struct outcome *o);
 void com_type_info(const char *name, struct outcome *o);
+void com_contact(struct world *w, const char *signin, struct outcome *o);
 void com_poll_events(struct world *w, struct buf *out);
 void com_world_closing(struct world *w);   /* unadvise its sinks, drop its queued events */
 

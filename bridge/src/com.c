@@ -673,6 +673,71 @@ void com_query_interface(struct world *w, const struct json *ref, const char *ke
     write_objref(&o->value, w, identity, interface_name(&iid));
 }
 
+/* -- contacts ------------------------------------------------------------------------------------------ */
+
+/* Late-bound call of `name` on an IDispatch with up to two BSTR arguments; the result in `out`. */
+static HRESULT call_by_name(IDispatch *dispatch, const char *name, WORD kind, BSTR *args, UINT count, VARIANT *out)
+{
+    OLECHAR wide[64];
+    LPOLESTR names[1] = {wide};
+    DISPID id;
+    VARIANT passed[2];
+    DISPPARAMS params = {passed, NULL, count, 0};
+    EXCEPINFO excep;
+    UINT i, bad = 0;
+    HRESULT hr;
+    MultiByteToWideChar(CP_UTF8, 0, name, -1, wide, 64);
+    if (FAILED(hr = IDispatch_GetIDsOfNames(dispatch, &GUID_NULL, names, 1, LOCALE_USER_DEFAULT, &id))) return hr;
+    for (i = 0; i < count; i++) {
+        V_VT(&passed[count - 1 - i]) = VT_BSTR;
+        V_BSTR(&passed[count - 1 - i]) = args[i];
+    }
+    memset(&excep, 0, sizeof(excep));
+    hr = IDispatch_Invoke(dispatch, id, &GUID_NULL, LOCALE_USER_DEFAULT, kind, &params, out, &excep, &bad);
+    return invoke_result(hr, &excep);
+}
+
+/* A contact object, as a COM client gets one: from the Messenger object of the Messenger API
+ * (IMessenger.GetContact with the sign-in name and the user's own service). The Messenger object is
+ * the profile's `messenger` (a ProgID or a CLSID), created once per world. */
+void com_contact(struct world *w, const char *signin, struct outcome *o)
+{
+    IDispatch *messenger = NULL;
+    VARIANT service, contact;
+    BSTR args[2];
+    GUID clsid;
+    if (!w->messenger) {
+        OLECHAR progid[128];
+        MultiByteToWideChar(CP_UTF8, 0, bridge_profile.messenger, -1, progid, 128);
+        if (!parse_guid(bridge_profile.messenger, &clsid) && FAILED(o->hr = CLSIDFromProgID(progid, &clsid))) {
+            diag("no Messenger object (%s) to give contacts: 0x%08lx", bridge_profile.messenger, HR_BITS(o->hr));
+            return;
+        }
+        o->hr = CoCreateInstance(&clsid, NULL, bridge_profile.context, &iid_dispatch, (void **)&w->messenger);
+        if (FAILED(o->hr)) {
+            diag("the Messenger object (%s) could not be created: 0x%08lx", bridge_profile.messenger, HR_BITS(o->hr));
+            w->messenger = NULL;
+            return;
+        }
+    }
+    messenger = w->messenger;
+    VariantInit(&service);
+    VariantInit(&contact);
+    if (FAILED(call_by_name(messenger, "MyServiceId", DISPATCH_PROPERTYGET, NULL, 0, &service)) ||
+        V_VT(&service) != VT_BSTR) {
+        VariantClear(&service);
+        V_VT(&service) = VT_BSTR;
+        V_BSTR(&service) = SysAllocString(L"");
+    }
+    args[0] = bstr_from_utf8(signin, strlen(signin));
+    args[1] = V_BSTR(&service);
+    o->hr = call_by_name(messenger, "GetContact", DISPATCH_METHOD, args, 2, &contact);
+    if (SUCCEEDED(o->hr)) write_variant(&o->value, w, &contact, 0);
+    SysFreeString(args[0]);
+    VariantClear(&service);
+    VariantClear(&contact);
+}
+
 /* -- events ------------------------------------------------------------------------------------------ */
 
 /* A sink for one dispinterface: what its connection point calls, queued with the arguments in order. */
@@ -910,6 +975,8 @@ void com_world_closing(struct world *w)
     w->sinks = NULL;
     w->sink_count = 0;
     drop_events(w);
+    if (w->messenger) IDispatch_Release(w->messenger);
+    w->messenger = NULL;
 }
 
 /* -- type information ---------------------------------------------------------------------------------- */

@@ -42,7 +42,9 @@ static const char usage[] =
     "  signin          the sign-in name of the signed-in user\n"
     "  context         all (default), inproc, local, or a CLSCTX number, for CoCreateInstance\n"
     "  libid           the type library to read from the registry (default: the spec's LIBID)\n"
-    "  typelib         read this type library file instead of the registered one\n";
+    "  typelib         read this type library file instead of the registered one\n"
+    "  messenger       ProgID or CLSID of the Messenger object whose GetContact gives contacts\n"
+    "                  (default: Messenger.UIAutomation.1)\n";
 
 /* -- the profile ---------------------------------------------------------------------------------- */
 
@@ -57,6 +59,7 @@ static int set_key(const char *key, const char *value, char *why, size_t why_siz
         {"signin", bridge_profile.signin, sizeof(bridge_profile.signin)},
         {"libid", bridge_profile.libid, sizeof(bridge_profile.libid)},
         {"typelib", bridge_profile.typelib, sizeof(bridge_profile.typelib)},
+        {"messenger", bridge_profile.messenger, sizeof(bridge_profile.messenger)},
     };
     size_t i;
     if (!strcmp(key, "context")) {
@@ -250,6 +253,7 @@ int main(int argc, char **argv)
     bridge_profile.context = CLSCTX_ALL;
     strcpy(bridge_profile.product, "Messenger 4.5");
     strcpy(bridge_profile.signin, "user@example.invalid");
+    strcpy(bridge_profile.messenger, "Messenger.UIAutomation.1");
     if (StringFromGUID2(&LIBID_MessengerPrivate, libid, 40))
         WideCharToMultiByte(CP_ACP, 0, libid, -1, bridge_profile.libid, sizeof(bridge_profile.libid), NULL, NULL);
     for (i = 1; i < argc; i++) {

@@ -274,9 +274,9 @@ static int handle(struct channel *c, const struct json *m, int *greeted)
         if ((missing = wanted(m, "object", JSON_OBJECT)) || (missing = wanted(m, "cookie", JSON_INT))) {}
         else com_disconnect(world, json_get(m, "object"), json_get(m, "cookie")->integer, &o);
     } else if (!strcmp(op, "contact")) {
-        /* a contact comes from the Messenger object of the client, which this bridge does not drive */
-        if (!json_string(m, "signin")) missing = "signin";
-        else o.hr = E_NOTIMPL;
+        const char *signin = json_string(m, "signin");
+        if (!signin) missing = "signin";
+        else com_contact(world, signin, &o);
     } else if (!strcmp(op, "type_info")) {
         const char *name = json_string(m, "name");
         if (!name) missing = "name";

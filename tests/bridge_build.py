@@ -1,0 +1,28 @@
+"""Building msgrspec-com-bridge (bridge/) for the tests that use it, once per run."""
+from __future__ import annotations
+
+import fcntl
+import subprocess
+import sys
+from pathlib import Path
+
+from toolchain import REPO, WINE_INCLUDE, mingw_gcc, require
+
+BRIDGE_SOURCE = REPO / "bridge"
+BUILD = REPO / "build" / "bridge"
+
+
+def build_bridge(arch: str, folder: Path = BUILD) -> Path:
+    """The bridge for `arch` (x86_64 or i686), built with make in `folder` (after `require`-ing its tools).
+
+    Parallel test workers share the folder, one at a time (make is incremental)."""
+    mingw_gcc(arch)
+    require("widl", "make", "wine-headers")
+    folder.mkdir(parents=True, exist_ok=True)
+    with open(folder / "build.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        run = subprocess.run(["make", "-C", str(BRIDGE_SOURCE), arch, f"BUILD={folder}",
+                              f"MSGRSPEC={sys.executable} -m msgrspec", f"WINE_INCLUDE={WINE_INCLUDE}"],
+                             capture_output=True, text=True, timeout=600)
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
+    return folder / arch / "msgrspec-com-bridge.exe"
