@@ -4,8 +4,9 @@
  * from `msgrspec idl`: each interface is a struct whose first member is the
  * lpVtbl pointer, every object starts with its primary interface followed by
  * a `struct cs_base`, and QueryInterface/AddRef/Release keep one reference
- * count per object. Nothing here needs Windows: BSTRs, VARIANTs and
- * SAFEARRAYs are the header's types, allocated by the helpers in bstr.c.
+ * count per object. BSTRs, VARIANTs and SAFEARRAYs are the header's types, allocated
+ * by the platform layer (platform/platform.h): oleaut32 on Windows, helpers of
+ * this example on Linux.
  */
 #ifndef CS_H
 #define CS_H
@@ -58,29 +59,20 @@ ULONG cs_addref(struct cs_base *self);
 ULONG cs_release(struct cs_base *self);
 HRESULT cs_query(struct cs_base *self, REFIID riid, void **out);
 extern long cs_live_objects;
+extern void (*cs_on_release)(void);  /* if set, called after every Release (a COM server's lifetime check) */
 
-/* bstr.c: BSTRs, VARIANTs and SAFEARRAYs without oleaut32 */
-BSTR cs_bstr_alloc(const WCHAR *units, UINT length);
+#include "platform/platform.h"
+
+/* text.c: over the platform's BSTRs */
 BSTR cs_bstr_utf8(const char *text, size_t length);  /* UTF-8 (surrogates allowed) -> BSTR */
 BSTR cs_bstr_ascii(const char *text);
 BSTR cs_bstr_copy(const BSTR text);
-void cs_bstr_free(BSTR text);
-UINT cs_bstr_len(const BSTR text);                     /* UTF-16 code units; 0 for NULL */
 char *cs_bstr_to_utf8(const BSTR text);                 /* malloc'd; "" for NULL */
 int cs_bstr_equal(const BSTR a, const BSTR b);          /* NULL equals "" */
 int cs_bstr_equal_ascii_nocase(const BSTR a, const char *b);
-SAFEARRAY *cs_safearray_variants(ULONG count);
-void cs_safearray_destroy(SAFEARRAY *array);
-void cs_variant_init(VARIANT *v);
-void cs_variant_clear(VARIANT *v);
-HRESULT cs_variant_copy(VARIANT *to, const VARIANT *from);
-
-/* md5.c */
-void cs_md5_hex(const unsigned char *data, size_t length, char out[33]);
 
 /* guid text */
 int cs_guid_registry_form(const BSTR text);  /* {XXXXXXXX-XXXX-XXXX-XXXX-XXXXXXXXXXXX}, upper case */
 BSTR cs_new_guid(void);
-void cs_random_bytes(unsigned char *out, size_t count);
 
 #endif

@@ -1,5 +1,6 @@
-/* IDispatch for the dual interfaces: GetIDsOfNames answers from the type information; Invoke is not
- * implemented (the server binds early, through the vtables), so it answers E_NOTIMPL. */
+/* IDispatch for the dual interfaces: the four methods hand over to the platform layer, which answers
+ * from the type library on Windows (cs_dispatch_* in platform/win32/dispatch.c) and maps names only on
+ * Linux, where the server binds early through the vtables (platform/posix/dispatch.c). */
 #ifndef CS_DISPATCH_H
 #define CS_DISPATCH_H
 
@@ -9,15 +10,12 @@
     static HRESULT STDMETHODCALLTYPE cs_##prefix##_GetTypeInfoCount(Iface *This, UINT *count)                      \
     {                                                                                                        \
         (void)This;                                                                                          \
-        if (!count) return E_POINTER;                                                                        \
-        *count = 0;                                                                                          \
-        return S_OK;                                                                                         \
+        return cs_dispatch_type_info_count(name, count);                                                     \
     }                                                                                                        \
     static HRESULT STDMETHODCALLTYPE cs_##prefix##_GetTypeInfo(Iface *This, UINT index, LCID lcid, ITypeInfo **out) \
     {                                                                                                        \
-        (void)This; (void)index; (void)lcid;                                                                 \
-        if (out) *out = NULL;                                                                                \
-        return E_NOTIMPL;                                                                                    \
+        (void)This; (void)lcid;                                                                              \
+        return cs_dispatch_type_info(name, index, out);                                                      \
     }                                                                                                        \
     static HRESULT STDMETHODCALLTYPE cs_##prefix##_GetIDsOfNames(Iface *This, REFIID riid, LPOLESTR *names,         \
                                                            UINT count, LCID lcid, DISPID *ids)               \
@@ -29,9 +27,8 @@
                                                     WORD flags, DISPPARAMS *params, VARIANT *result,         \
                                                     EXCEPINFO *info, UINT *bad)                              \
     {                                                                                                        \
-        (void)This; (void)id; (void)riid; (void)lcid; (void)flags; (void)params; (void)result;               \
-        (void)info; (void)bad;                                                                               \
-        return E_NOTIMPL;                                                                                    \
+        (void)lcid;                                                                                          \
+        return cs_dispatch_invoke(This, name, id, riid, flags, params, result, info, bad);                   \
     }
 
 #endif

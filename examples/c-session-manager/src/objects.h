@@ -42,6 +42,8 @@ const char *cs_world_handle(struct cs_world *world, IUnknown *object);  /* regis
 IUnknown *cs_world_lookup(struct cs_world *world, const char *id);       /* identity, no reference added */
 void cs_world_log(struct cs_world *world, const char *format, ...) __attribute__((format(printf, 2, 3)));
 struct cs_app *cs_registry_find(struct cs_world *world, const BSTR guid);
+/* Live objects someone outside the world holds: all but the contacts only the world keeps. */
+long cs_world_objects_in_use(struct cs_world *world);
 
 /* -- connection points: the events of one object ------------------------------------------------- */
 struct cs_sinkref { DWORD cookie; IDispatch *sink; };
@@ -90,8 +92,5 @@ HRESULT cs_contact_property(struct cs_contact *contact, const char *name, int pu
 int cs_contact_has(const char *name, int put, int *indexed);
 struct cs_events *cs_manager_events(struct cs_base *manager);
 void cs_world_fire_managers(struct cs_world *world, const char *name, UINT argc, VARIANT *args);
-
-/* -- IDispatch, where an interface has to offer it --------------------------------------------------- */
-HRESULT cs_dispatch_ids(const char *itf_name, LPOLESTR *names, UINT count, DISPID *ids);
 
 #endif

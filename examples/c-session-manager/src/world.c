@@ -4,6 +4,7 @@
 #include "objects.h"
 
 long cs_live_objects;
+void (*cs_on_release)(void);
 
 ULONG cs_addref(struct cs_base *self)
 {
@@ -17,6 +18,7 @@ ULONG cs_release(struct cs_base *self)
         self->destroy(self);
         cs_live_objects--;
     }
+    if (cs_on_release) cs_on_release();
     return (ULONG)refs;
 }
 
@@ -127,6 +129,15 @@ struct cs_app *cs_registry_find(struct cs_world *world, const BSTR guid)
     for (app = world->apps; app; app = app->next)
         if (cs_bstr_equal(app->guid, guid)) return app;
     return NULL;
+}
+
+long cs_world_objects_in_use(struct cs_world *world)
+{
+    long kept = 0;
+    size_t i;
+    for (i = 0; i < world->contact_count; i++)
+        if (CS_BASE((IUnknown *)cs_contact_dispatch(world->contacts[i]))->refs == 1) kept++;
+    return cs_live_objects - kept;
 }
 
 void cs_world_fire_managers(struct cs_world *world, const char *name, UINT argc, VARIANT *args)

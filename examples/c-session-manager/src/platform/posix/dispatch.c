@@ -1,6 +1,32 @@
+/* IDispatch on Linux: no type library to answer from. GetIDsOfNames maps member names through the
+ * type information compiled from the IDL; Invoke is not implemented (the protocol server binds early,
+ * through the vtables), and no ITypeInfo is offered. */
 #include <strings.h>
 
-#include "dispatch.h"
+#include "objects.h"
+
+HRESULT cs_dispatch_type_info_count(const char *itf_name, UINT *count)
+{
+    (void)itf_name;
+    if (!count) return E_POINTER;
+    *count = 0;
+    return S_OK;
+}
+
+HRESULT cs_dispatch_type_info(const char *itf_name, UINT index, ITypeInfo **out)
+{
+    (void)itf_name; (void)index;
+    if (out) *out = NULL;
+    return E_NOTIMPL;
+}
+
+HRESULT cs_dispatch_invoke(void *self, const char *itf_name, DISPID id, REFIID riid, WORD flags,
+                           DISPPARAMS *params, VARIANT *result, EXCEPINFO *info, UINT *bad)
+{
+    (void)self; (void)itf_name; (void)id; (void)riid; (void)flags; (void)params; (void)result; (void)info;
+    (void)bad;
+    return E_NOTIMPL;
+}
 
 HRESULT cs_dispatch_ids(const char *itf_name, LPOLESTR *names, UINT count, DISPID *ids)
 {

@@ -1,4 +1,5 @@
-/* MD5 (RFC 1321), written for this example from the algorithm's description. */
+/* The lock's cryptography on Linux: MD5 (RFC 1321), written for this example from the algorithm's
+ * description, and random bytes from /dev/urandom. */
 #include "cs.h"
 
 struct md5 { uint32_t state[4]; uint64_t length; unsigned char block[64]; size_t used; };
@@ -64,4 +65,12 @@ void cs_md5_hex(const unsigned char *data, size_t length, char out[33])
     md5_update(&m, size, 8);
     for (i = 0; i < 16; i++) sprintf(out + 2 * i, "%02x", (m.state[i / 4] >> (8 * (i % 4))) & 0xFF);
     out[32] = 0;
+}
+
+void cs_random_bytes(unsigned char *out, size_t count)
+{
+    FILE *source = fopen("/dev/urandom", "rb");
+    size_t got = source ? fread(out, 1, count, source) : 0;
+    if (source) fclose(source);
+    while (got < count) out[got++] = (unsigned char)rand();
 }

@@ -1,0 +1,79 @@
+/* msgrsc-server.exe: the local server (LocalServer32).
+ *
+ *   msgrsc-server /RegServer      register the classes and the embedded type library
+ *   msgrsc-server /UnregServer    remove them again
+ *   msgrsc-server [/Embedding]    serve: what COM starts when a client asks for CLSCTX_LOCAL_SERVER
+ *
+ * Serving, it registers a class object for every creatable coclass (REGCLS_MULTIPLEUSE: one process
+ * for every client) in a single-threaded apartment and pumps messages until the last object is
+ * released, then revokes them and exits. Calls arrive through the typelib marshaller, which reads the
+ * registered type library. */
+#include "com/server.h"
+
+#define CS_MAX_CLASSES 8
+
+struct registered { DWORD cookies[CS_MAX_CLASSES]; int count; };
+
+static DWORD serving_thread;
+
+static HRESULT register_class_object(REFCLSID clsid, IUnknown *factory, void *context)
+{
+    struct registered *done = context;
+    if (done->count == CS_MAX_CLASSES) return E_OUTOFMEMORY;
+    return CoRegisterClassObject(clsid, factory, CLSCTX_LOCAL_SERVER, REGCLS_MULTIPLEUSE,
+                                 &done->cookies[done->count++]);
+}
+
+static void quit_when_idle(void)
+{
+    PostThreadMessageW(serving_thread, WM_QUIT, 0, 0);
+}
+
+static int serve(void)
+{
+    struct registered done = {{0}, 0};
+    HRESULT hr = CoInitializeEx(NULL, COINIT_APARTMENTTHREADED);
+    MSG message;
+    int i;
+    if (FAILED(hr)) {
+        fprintf(stderr, "msgrsc-server: CoInitializeEx failed (0x%08lx)\n", CS_HR(hr));
+        return 1;
+    }
+    serving_thread = GetCurrentThreadId();
+    PeekMessageW(&message, NULL, 0, 0, PM_NOREMOVE);  /* the thread's queue exists before anyone posts */
+    cs_com_on_idle = quit_when_idle;
+    hr = cs_com_each_class(register_class_object, &done);
+    if (FAILED(hr)) {
+        fprintf(stderr, "msgrsc-server: CoRegisterClassObject failed (0x%08lx)\n", CS_HR(hr));
+    } else {
+        while (GetMessageW(&message, NULL, 0, 0) > 0) {
+            TranslateMessage(&message);
+            DispatchMessageW(&message);
+        }
+    }
+    for (i = 0; i < done.count; i++) CoRevokeClassObject(done.cookies[i]);
+    cs_com_close_world();
+    CoUninitialize();
+    return FAILED(hr) ? 1 : 0;
+}
+
+static int is_switch(const WCHAR *arg, const WCHAR *name)
+{
+    return (arg[0] == '/' || arg[0] == '-') && !_wcsicmp(arg + 1, name);
+}
+
+int wmain(int argc, WCHAR **argv)
+{
+    HRESULT hr;
+    if (argc > 1 && (is_switch(argv[1], L"RegServer") || is_switch(argv[1], L"UnregServer"))) {
+        int registering = is_switch(argv[1], L"RegServer");
+        hr = registering ? cs_com_register(CS_LOCAL) : cs_com_unregister();
+        if (FAILED(hr)) fprintf(stderr, "msgrsc-server: %ls failed (0x%08lx)\n", argv[1], CS_HR(hr));
+        return FAILED(hr) ? 1 : 0;
+    }
+    if (argc > 1 && !is_switch(argv[1], L"Embedding")) {
+        fprintf(stderr, "usage: msgrsc-server [/RegServer | /UnregServer | /Embedding]\n");
+        return 2;
+    }
+    return serve();
+}
