@@ -26,3 +26,28 @@ def build_bridge(arch: str, folder: Path = BUILD) -> Path:
                              capture_output=True, text=True, timeout=600)
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
     return folder / arch / "msgrspec-com-bridge.exe"
+
+
+EXAMPLE = REPO / "examples" / "c-session-manager"
+EXAMPLE_BUILD = REPO / "build" / "c-session-manager-com"
+
+
+def make_example(*targets: str, folder: Path = EXAMPLE_BUILD, timeout: float = 1800,
+                 **variables: str) -> subprocess.CompletedProcess:
+    """`make -C examples/c-session-manager TARGETS` with its build in `folder` (one make at a time)."""
+    require("widl", "make", "wine-headers", "gcc", "x86_64-w64-mingw32-windres")
+    mingw_gcc("x86_64")
+    folder.mkdir(parents=True, exist_ok=True)
+    settings = {"BUILD": str(folder), "MSGRSPEC": f"{sys.executable} -m msgrspec", "PYTHON": sys.executable,
+                "WINE_INCLUDE": str(WINE_INCLUDE), "CC": "gcc", **variables}
+    with open(folder.parent / f"{folder.name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        return subprocess.run(["make", "-C", str(EXAMPLE), *targets, *(f"{k}={v}" for k, v in settings.items())],
+                              capture_output=True, text=True, timeout=timeout)
+
+
+def com_server(folder: Path = EXAMPLE_BUILD) -> tuple[Path, Path]:
+    """The example's COM server, built: (the in-process DLL, the local server EXE)."""
+    run = make_example("com", folder=folder)
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
+    return folder / "win64" / "msgrsc.dll", folder / "win64" / "msgrsc-server.exe"

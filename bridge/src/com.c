@@ -609,6 +609,30 @@ done_target:
 
 /* -- objects ----------------------------------------------------------------------------------------- */
 
+/* Whether an activation failed in transport: the local server that took it was on its way out. */
+static int server_was_stopping(HRESULT hr)
+{
+    return hr == CO_E_SERVER_STOPPING || hr == HRESULT_FROM_WIN32(RPC_S_CALL_FAILED) ||
+           hr == HRESULT_FROM_WIN32(RPC_S_UNKNOWN_IF) || hr == HRESULT_FROM_WIN32(RPC_S_SERVER_UNAVAILABLE) ||
+           hr == RPC_E_DISCONNECTED;
+}
+
+/* CoCreateInstance, tried again (twice at most, after 200 ms) when the activation reached a local server
+ * that was exiting: a server that has released its last object may still hold its class objects for a
+ * moment, and COM leaves the retry to the client (CO_E_SERVER_STOPPING). Each retry is said on stderr. */
+static HRESULT create_instance(const GUID *clsid, const char *key, IUnknown **object)
+{
+    int attempt;
+    HRESULT hr = E_FAIL;
+    for (attempt = 0; attempt < 3; attempt++) {
+        hr = CoCreateInstance(clsid, NULL, bridge_profile.context, &iid_unknown, (void **)object);
+        if (!server_was_stopping(hr) || attempt == 2) break;
+        diag("creating %s failed with 0x%08lx (a local server stopping?); trying again", key, HR_BITS(hr));
+        Sleep(200);
+    }
+    return hr;
+}
+
 void com_create(struct world *w, const char *key, struct outcome *o)
 {
     const struct entry *coclass = find_entry(key, K_COCLASS);
@@ -641,7 +665,7 @@ void com_create(struct world *w, const char *key, struct outcome *o)
             ITypeInfo_ReleaseTypeAttr(coclass->info, attr);
         }
     }
-    o->hr = CoCreateInstance(&clsid, NULL, bridge_profile.context, &iid_unknown, (void **)&object);
+    o->hr = create_instance(&clsid, key, &object);
     if (FAILED(o->hr)) return;
     if (as) {
         GUID iid;
