@@ -671,9 +671,8 @@ void com_create(struct world *w, const char *key, struct outcome *o)
         GUID iid;
         const struct entry *e;
         void *itf = NULL;
-        if (interface_named(as, &iid, &e) && FAILED(IUnknown_QueryInterface(object, &iid, &itf))) {
-            diag("%s was created but does not answer its default interface %s", key, as);
-            o->hr = E_NOINTERFACE;
+        if (interface_named(as, &iid, &e) && FAILED(o->hr = IUnknown_QueryInterface(object, &iid, &itf))) {
+            diag("%s was created but does not answer its default interface %s: 0x%08lx", key, as, HR_BITS(o->hr));
             IUnknown_Release(object);
             return;
         }
