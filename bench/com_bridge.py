@@ -72,27 +72,32 @@ def main() -> None:
         wine(env, "wineboot", "-i")
     wine(env, "wineserver", "-w")
     wine(env, "wineserver", "-p")
-    wine(env, "wine", "regsvr32", "/s", windows_path(dll))
-    wine(env, "wine", windows_path(exe), "/RegServer")
     profile = str(EXAMPLE / "com-profile.txt")
-    transports: list[tuple[str, object]] = [
-        ("C over stdio", lambda: ProcessAdapter([str(build / "c-session-manager")])),
-        ("bridge, in-process DLL", lambda: ComAdapter(bridge, arguments=["--profile", profile, "--context",
-                                                                          "inproc"], env=env)),
-        ("bridge, local server", lambda: ComAdapter(bridge, arguments=["--profile", profile, "--context", "local"],
-                                                    env=env)),
-    ]
+
+    def bridged(context: str) -> Adapter:
+        return ComAdapter(bridge, arguments=["--profile", profile, "--context", context], env=env)
+
+    # the DLL and the EXE name the same CLSIDs: one registered at a time
+    registrations = {
+        "inproc": (("wine", "regsvr32", "/s", windows_path(dll)), ("wine", "regsvr32", "/s", "/u", windows_path(dll))),
+        "local": (("wine", windows_path(exe), "/RegServer"), ("wine", windows_path(exe), "/UnregServer")),
+    }
+    transports = [("C over stdio", None, lambda: ProcessAdapter([str(build / "c-session-manager")])),
+                  ("bridge, in-process DLL", "inproc", lambda: bridged("inproc")),
+                  ("bridge, local server", "local", lambda: bridged("local"))]
     results: dict[str, dict] = {}
     try:
-        for name, make_adapter in transports:
-            adapter: Adapter = make_adapter()
+        for name, context, make_adapter in transports:
+            if context:
+                wine(env, *registrations[context][0])
+            adapter = make_adapter()
             try:
                 results[name] = measure(adapter, options.calls, options.repeat)
             finally:
                 adapter.close()
+                if context:
+                    wine(env, *registrations[context][1])
     finally:
-        wine(env, "wine", windows_path(exe), "/UnregServer")
-        wine(env, "wine", "regsvr32", "/s", "/u", windows_path(dll))
         wine(env, "wineserver", "-k")
 
     print_figures(results, "C over stdio", options)
