@@ -371,6 +371,31 @@ static void lock_comes_up(IMsgrLock *lock, IUnknown *object, struct sink *sink, 
     expect_long("Status once a sink is connected", status, LOCK_INITIALIZED);
 }
 
+/* EnableAlertEvents takes a SAFEARRAY of VARIANTs in and out (oleaut32's, marshalled to the local server):
+ * site IDs must be VT_I4; a locked object then does nothing, successfully (S_FALSE). */
+static void alert_sites(IMessengerPrivate *private)
+{
+    SAFEARRAY *sites = SafeArrayCreateVector(VT_VARIANT, 0, 2);
+    VARIANT *items = NULL;
+    expect("SafeArrayCreateVector", sites && SUCCEEDED(SafeArrayAccessData(sites, (void **)&items)));
+    if (!items) return;
+    V_VT(&items[0]) = VT_I4;
+    V_I4(&items[0]) = 1;
+    V_VT(&items[1]) = VT_I4;
+    V_I4(&items[1]) = 2;
+    SafeArrayUnaccessData(sites);
+    expect_hr("EnableAlertEvents while locked", IMessengerPrivate_EnableAlertEvents(private, &sites), S_FALSE);
+    if (sites && SUCCEEDED(SafeArrayAccessData(sites, (void **)&items))) {
+        VariantClear(&items[1]);
+        V_VT(&items[1]) = VT_BSTR;
+        V_BSTR(&items[1]) = SysAllocString(L"two");
+        SafeArrayUnaccessData(sites);
+        expect_hr("EnableAlertEvents with a site that is not a VT_I4",
+                  IMessengerPrivate_EnableAlertEvents(private, &sites), E_INVALIDARG);
+    }
+    if (sites) SafeArrayDestroy(sites);
+}
+
 /* -- the session flow of the overview ---------------------------------------------------------------- */
 static void session_flow(IMsgrSessionManager *manager, struct sink *sink)
 {
@@ -489,6 +514,7 @@ int wmain(int argc, WCHAR **argv)
         VariantInit(&none);
         expect_hr("AddContact after a failed unlock", IMessengerPrivate_AddContact(private, someone, none),
                   MSGR_E_API_LOCKED);
+        alert_sites(private);
     } else {
         expect("MessengerPriv answers QueryInterface(IMsgrLock)", 0);
     }

@@ -6,7 +6,10 @@
  *
  * Serving, it registers a class object for every creatable coclass (REGCLS_MULTIPLEUSE: one process
  * for every client) in a single-threaded apartment and pumps messages until the last object is
- * released, then revokes them and exits. Calls arrive through the typelib marshaller, which reads the
+ * released, then revokes them and exits. The first object takes a reference on the server process
+ * (CoAddRefServerProcess); releasing the last gives it back, and CoReleaseServerProcess suspends the
+ * class objects at once, so that a client arriving meanwhile starts a new server instead of reaching
+ * this one on its way out. Calls arrive through the typelib marshaller, which reads the
  * registered type library. */
 #include "com/server.h"
 
@@ -24,9 +27,14 @@ static HRESULT register_class_object(REFCLSID clsid, IUnknown *factory, void *co
                                  &done->cookies[done->count++]);
 }
 
+static void hold_process(void)
+{
+    CoAddRefServerProcess();
+}
+
 static void quit_when_idle(void)
 {
-    PostThreadMessageW(serving_thread, WM_QUIT, 0, 0);
+    if (!CoReleaseServerProcess()) PostThreadMessageW(serving_thread, WM_QUIT, 0, 0);
 }
 
 static int serve(void)
@@ -41,6 +49,7 @@ static int serve(void)
     }
     serving_thread = GetCurrentThreadId();
     PeekMessageW(&message, NULL, 0, 0, PM_NOREMOVE);  /* the thread's queue exists before anyone posts */
+    cs_com_on_busy = hold_process;
     cs_com_on_idle = quit_when_idle;
     hr = cs_com_each_class(register_class_object, &done);
     if (FAILED(hr)) {

@@ -4,6 +4,8 @@
 
 static struct cs_world *world;
 static LONG server_locks;
+static int busy;  /* objects or locks are outstanding, and on_busy was told */
+void (*cs_com_on_busy)(void);
 void (*cs_com_on_idle)(void);
 
 static struct cs_world *com_world(void)
@@ -34,9 +36,20 @@ void cs_com_close_world(void)
     }
 }
 
+static void acquired(void)
+{
+    if (!busy && cs_com_in_use()) {
+        busy = 1;
+        if (cs_com_on_busy) cs_com_on_busy();
+    }
+}
+
 static void released(void)
 {
-    if (!cs_com_in_use() && cs_com_on_idle) cs_com_on_idle();
+    if (busy && !cs_com_in_use()) {
+        busy = 0;
+        if (cs_com_on_idle) cs_com_on_idle();
+    }
 }
 
 /* -- class factories: one per creatable coclass of the type information ------------------------------ */
@@ -78,15 +91,18 @@ static HRESULT STDMETHODCALLTYPE factory_CreateInstance(IClassFactory *iface, IU
     if (outer) return CLASS_E_NOAGGREGATION;
     if (!(current = com_world())) return E_OUTOFMEMORY;
     hr = cs_create_instance(current, &factory->clsid, riid, out);
-    if (FAILED(hr)) released();
+    if (SUCCEEDED(hr)) acquired();
+    else released();
     return hr;
 }
 
 static HRESULT STDMETHODCALLTYPE factory_LockServer(IClassFactory *iface, BOOL lock)
 {
     (void)iface;
-    if (lock) InterlockedIncrement(&server_locks);
-    else if (!InterlockedDecrement(&server_locks)) released();
+    if (lock) {
+        InterlockedIncrement(&server_locks);
+        acquired();
+    } else if (!InterlockedDecrement(&server_locks)) released();
     return S_OK;
 }
 

@@ -24,7 +24,9 @@ HRESULT cs_com_each_class(HRESULT (*each)(REFCLSID clsid, IUnknown *factory, voi
 /* Objects and server locks outstanding; the world is closed once none are (in-process unload). */
 long cs_com_in_use(void);
 void cs_com_close_world(void);
-/* Called every time the count drops to 0 (the local server quits then). */
+/* Called when the count first rises above 0 and when it drops back to 0 again (the local server's
+ * CoAddRefServerProcess / CoReleaseServerProcess). */
+extern void (*cs_com_on_busy)(void);
 extern void (*cs_com_on_idle)(void);
 
 HRESULT cs_com_register(enum cs_server_kind kind);
