@@ -122,18 +122,22 @@ def main() -> None:
             stop()
         server.wait(timeout=10)
 
-    base = results["in-process"]
+    print_figures(results, "in-process", options)
+
+
+def print_figures(results: dict[str, dict], baseline: str, options: argparse.Namespace) -> None:
+    """The table of figures with each one's ratio to `baseline`'s (stored in it as "ratio"), then JSON."""
+    base = results[baseline]
     print(f"median of {options.repeat} runs of {options.calls} operations; Python {sys.version.split()[0]}")
-    print(f"{'transport':<20}{'workload':<10}{'calls/s':>12}{'us/call':>12}{'x in-process':>15}")
+    print(f"{'transport':<26}{'workload':<10}{'calls/s':>12}{'us/call':>12}{'x ' + baseline:>16}")
     for name, figures in results.items():
         for workload, figure in figures.items():
             ratio = figure["us_per_call"] / base[workload]["us_per_call"]
             figure["ratio"] = ratio
-            print(f"{name:<20}{workload:<10}{figure['calls_per_second']:>12,.0f}{figure['us_per_call']:>12.1f}"
-                  f"{ratio:>14.1f}x")
+            print(f"{name:<26}{workload:<10}{figure['calls_per_second']:>12,.0f}{figure['us_per_call']:>12.1f}"
+                  f"{ratio:>15.1f}x")
     print(json.dumps({name: {w: {k: round(v, 2) for k, v in f.items()} for w, f in figures.items()}
                       for name, figures in results.items()}))
-
 
 if __name__ == "__main__":
     main()

@@ -35,6 +35,7 @@ PACKAGES = {
     "x86_64-w64-mingw32-gcc": "gcc-mingw-w64-x86-64",
     "x86_64-w64-mingw32-windres": "binutils-mingw-w64-x86-64",
     "i686-w64-mingw32-gcc": "gcc-mingw-w64-i686",
+    "i686-w64-mingw32-objdump": "binutils-mingw-w64-i686",
     "gcc": "gcc",
     "make": "make",
     "chromium": "chromium",

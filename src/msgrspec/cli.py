@@ -82,8 +82,9 @@ def idl(spec_dir: Path | None, output: Path | None) -> None:
 class _TestCommand(click.Command):
     """`msgrspec test ... -- COMMAND ARGS...`: what follows `--` is the implementation's command line.
 
-    It reaches the process adapter as MSGRSPEC_PROCESS_COMMAND (a JSON array); with the reference
-    adapter, which runs no command, it goes to pytest as before.
+    It reaches the process adapter as MSGRSPEC_PROCESS_COMMAND (a JSON array), the com adapter as the
+    bridge's options (MSGRSPEC_BRIDGE_ARGS); with the reference adapter, which runs no command, it goes
+    to pytest as before.
     """
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
@@ -94,6 +95,8 @@ class _TestCommand(click.Command):
         rest = super().parse_args(ctx, args)
         if tail and ctx.params.get("adapter") == "reference":
             ctx.params["pytest_args"] = tuple(ctx.params.get("pytest_args", ())) + tuple(tail)
+        elif tail and ctx.params.get("adapter") == "com":
+            os.environ["MSGRSPEC_BRIDGE_ARGS"] = json.dumps(tail)
         elif tail:
             os.environ["MSGRSPEC_PROCESS_COMMAND"] = json.dumps(tail)
         return rest
@@ -157,9 +160,13 @@ def _writable_report(ctx: click.Context, param: click.Parameter, value: Path | N
                    "`process` runs the command given after `--`, `tcp` connects to --connect.")
 @click.option("--connect", metavar="HOST:PORT", expose_value=False, callback=_to_env("MSGRSPEC_TCP_ADDRESS"),
               help="With --adapter tcp: where the implementation listens.")
+@click.option("--bridge", metavar="PATH", expose_value=False, callback=_to_env("MSGRSPEC_BRIDGE"),
+              help="With --adapter com: the bridge program (msgrspec-com-bridge.exe); its options go after `--`.")
+@click.option("--wine-prefix", metavar="DIR", expose_value=False, callback=_to_env("MSGRSPEC_WINE_PREFIX"),
+              help="With --adapter com, off Windows: the Wine prefix where the implementation is registered.")
 @click.option("--call-timeout", type=float, expose_value=False,
               callback=_to_env("MSGRSPEC_CALL_TIMEOUT", seconds=True),
-              help="With --adapter process/tcp: seconds one call may take (default 10).")
+              help="With --adapter process/tcp/com: seconds one call may take (default 10).")
 @click.option("--spec-dir", type=click.Path(file_okay=False, path_type=Path), help="Test against this spec folder.")
 @click.option("--report", type=click.Path(path_type=Path), callback=_writable_report,
               help="Write the JSON report here (checked before the run starts).")
