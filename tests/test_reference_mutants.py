@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -17,6 +16,9 @@ from pathlib import Path
 import pytest
 
 from msgrspec import resources
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tools"))
+from mutation import copy_checkout  # noqa: E402
 
 CHECKOUT = Path(__file__).resolve().parent.parent
 PACKAGE = CHECKOUT / "src" / "msgrspec"
@@ -38,15 +40,13 @@ MUTANTS = {
 
 def _copy(tmp_path: Path, mutant: tuple[str, str, str, str] | None) -> Path:
     root = tmp_path / "checkout"
-    shutil.copytree(PACKAGE, root / "src" / "msgrspec", ignore=shutil.ignore_patterns("__pycache__"))
-    for shared in ("spec", "conformance"):
-        (root / shared).symlink_to(CHECKOUT / shared, target_is_directory=True)
+    edits = {}
     if mutant is not None:
         name, text, replacement, _ = mutant
-        source = root / "src" / "msgrspec" / "reference" / name
-        original = source.read_text(encoding="utf-8")
+        original = (PACKAGE / "reference" / name).read_text(encoding="utf-8")
         assert original.count(text) == 1, f"the mutation site is not unique in {name}: {text!r}"
-        source.write_text(original.replace(text, replacement), encoding="utf-8")
+        edits[f"reference/{name}"] = original.replace(text, replacement)
+    copy_checkout(root, edits)
     return root
 
 
