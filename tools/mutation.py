@@ -323,15 +323,30 @@ def equivalent_mutants(path: Path = EQUIVALENT) -> dict[str, dict[str, str]]:
 
 # -- running the mutants ----------------------------------------------------------------------------------
 
-def copy_checkout(root: Path, edits: dict[str, str] | None = None) -> Path:
-    """A copy of src/msgrspec under root/src, the checkout's spec/ and conformance/ linked beside it; edits
+def copy_checkout(root: Path, edits: dict[str, str] | None = None, suite: Path = CHECKOUT) -> Path:
+    """A copy of src/msgrspec under root/src, the spec/ and conformance/ of `suite` linked beside it; edits
     maps paths relative to src/msgrspec to the text they get in the copy. Returns the folder for PYTHONPATH."""
     shutil.copytree(PACKAGE, root / "src" / "msgrspec", ignore=shutil.ignore_patterns("__pycache__"))
     for shared in ("spec", "conformance"):
-        (root / shared).symlink_to(CHECKOUT / shared, target_is_directory=True)
+        (root / shared).symlink_to(suite / shared, target_is_directory=True)
     for relative, text in (edits or {}).items():
         (root / "src" / "msgrspec" / relative).write_text(text, encoding="utf-8")
     return root / "src"
+
+
+def snapshot_suite(folder: Path, revision: str | None) -> Path:
+    """spec/ and conformance/ copied into folder, from the working tree or from a git revision, so that a run
+    is not changed by edits made while it goes on, and an earlier suite can be measured."""
+    if revision is None:
+        for shared in ("spec", "conformance"):
+            shutil.copytree(CHECKOUT / shared, folder / shared, ignore=shutil.ignore_patterns("__pycache__"))
+        return folder
+    archive = subprocess.run(["git", "-C", str(CHECKOUT), "archive", revision, "spec", "conformance"],
+                             capture_output=True, check=False)
+    if archive.returncode != 0:
+        raise click.ClickException(f"git archive {revision}: {archive.stderr.decode(errors='replace').strip()}")
+    subprocess.run(["tar", "-x", "-C", str(folder)], input=archive.stdout, check=True)
+    return folder
 
 
 @dataclass(frozen=True)
@@ -363,7 +378,7 @@ def _environment(python_path: str | None = None) -> dict[str, str]:
     return env
 
 
-def run_reference(mutant: Mutant | None, limit: float) -> Outcome:
+def run_reference(mutant: Mutant | None, limit: float, suite: Path = CHECKOUT) -> Outcome:
     """The suite against the reference with the mutant applied to a copy (None: the unmutated copy)."""
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="msgrspec-mutant-") as folder:
@@ -371,17 +386,18 @@ def run_reference(mutant: Mutant | None, limit: float) -> Outcome:
         edits = {}
         if mutant is not None:
             edits[f"reference/{mutant.file}"] = mutant.apply((REFERENCE / mutant.file).read_text(encoding="utf-8"))
-        src = copy_checkout(root, edits)
+        src = copy_checkout(root, edits, suite)
         status, detail = _suite([sys.executable, "-m", "msgrspec", "test", "-x", "-q", "-p", "no:randomly"], root,
                                 _environment(str(src)), limit)
     return Outcome(mutant.id if mutant else "(unmutated)", mutant.file if mutant else "", mutant.line if mutant else 0,
                    status, time.monotonic() - started, detail)
 
 
-def run_c(mutant: Mutant | None, limit: float) -> Outcome:
+def run_c(mutant: Mutant | None, limit: float, suite: Path = CHECKOUT) -> Outcome:
     """Build a copy of the C implementation with the mutant applied and run the suite through `process`."""
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="msgrspec-c-mutant-") as folder:
+        tool = _environment(str(copy_checkout(Path(folder) / "msgrspec", suite=suite)))
         copy = Path(folder) / "c-session-manager"
         shutil.copytree(C_EXAMPLE, copy, ignore=shutil.ignore_patterns("build"))
         if mutant is not None:
@@ -390,7 +406,7 @@ def run_c(mutant: Mutant | None, limit: float) -> Outcome:
         build = Path(folder) / "build"
         make = subprocess.run(["make", "-s", "-C", str(copy), f"BUILD={build}", "CC=gcc", "CFLAGS=-O0",
                                f"MSGRSPEC={sys.executable} -m msgrspec", f"PYTHON={sys.executable}"],
-                              capture_output=True, text=True, env=_environment(), timeout=limit)
+                              capture_output=True, text=True, env=tool, timeout=limit)
         if make.returncode != 0:
             errors = [line for line in make.stderr.splitlines() if "error" in line]
             return Outcome(mutant.id if mutant else "(unmutated)", mutant.file if mutant else "",
@@ -398,13 +414,13 @@ def run_c(mutant: Mutant | None, limit: float) -> Outcome:
                            (errors or [make.stderr.strip()[-300:]])[0][:300])
         status, detail = _suite([sys.executable, "-m", "msgrspec", "test", "-x", "-q", "--adapter", "process",
                                  "--expected-failures", str(copy / "expected-failures.yaml"), "--",
-                                 str(build / "c-session-manager")], Path(folder), _environment(),
+                                 str(build / "c-session-manager")], Path(folder), tool,
                                 max(1.0, limit - (time.monotonic() - started)))
     return Outcome(mutant.id if mutant else "(unmutated)", mutant.file if mutant else "", mutant.line if mutant else 0,
                    status, time.monotonic() - started, detail)
 
 
-IMPLEMENTATIONS: dict[str, tuple[Callable[[], list[Mutant]], Callable[[Mutant | None, float], Outcome], str]] = {
+IMPLEMENTATIONS: dict[str, tuple[Callable[[], list[Mutant]], Callable[[Mutant | None, float, Path], Outcome], str]] = {
     "reference": (python_mutants, run_reference, "src/msgrspec/reference"),
     "c": (c_mutants, run_c, "examples/c-session-manager/src"),
 }
@@ -417,17 +433,18 @@ def sample(mutants: list[Mutant], size: int | None, seed: int) -> list[Mutant]:
     return sorted(random.Random(seed).sample(mutants, size), key=lambda m: (m.file, m.start, m.id))
 
 
-def execute(implementation: str, chosen: list[Mutant], limit: float, jobs: int,
+def execute(implementation: str, chosen: list[Mutant], limit: float, jobs: int, suite: Path = CHECKOUT,
             progress: Callable[[Outcome], None] = lambda outcome: None) -> list[Outcome]:
-    """Run every chosen mutant (after checking that the unmutated copy passes)."""
+    """Run every chosen mutant against the spec and conformance suite in `suite` (after checking that the
+    unmutated copy passes)."""
     runner = IMPLEMENTATIONS[implementation][1]
-    baseline = runner(None, limit)
+    baseline = runner(None, limit, suite)
     if baseline.status != "survived":
         raise click.ClickException(f"the unmutated {implementation} copy does not pass ({baseline.status}): "
                                    f"{baseline.detail}")
     outcomes = []
     with ThreadPoolExecutor(max_workers=jobs) as pool:
-        for outcome in pool.map(lambda mutant: runner(mutant, limit), chosen):
+        for outcome in pool.map(lambda mutant: runner(mutant, limit, suite), chosen):
             progress(outcome)
             outcomes.append(outcome)
     return outcomes
@@ -524,7 +541,12 @@ def list_mutants(implementation: str) -> None:
 @click.option("--seed", default=1, show_default=True, help="Seed of the random sample.")
 @click.option("--timeout", "limit", default=120.0, show_default=True, help="Seconds one mutant may take.")
 @click.option("--jobs", default=2, show_default=True, type=click.IntRange(min=1), help="Mutants run at once.")
-def run(implementation: str, size: int | None, seed: int, limit: float, jobs: int) -> None:
+@click.option("--suite-revision", help="Take spec/ and conformance/ from this git revision (default: the "
+              "working tree, copied when the run starts).")
+@click.option("--results", "results_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="Where to save the results (default: tools/mutation-results/IMPLEMENTATION.json).")
+def run(implementation: str, size: int | None, seed: int, limit: float, jobs: int, suite_revision: str | None,
+        results_path: Path | None) -> None:
     """Run a sample of mutants and save the results (tools/mutation-results/IMPLEMENTATION.json)."""
     population = IMPLEMENTATIONS[implementation][0]()
     equivalent = equivalent_mutants().get(implementation, {})
@@ -538,12 +560,16 @@ def run(implementation: str, size: int | None, seed: int, limit: float, jobs: in
         mark = "=" if outcome.id in equivalent else outcome.status
         click.echo(f"{mark:9} {outcome.seconds:5.1f} s  {outcome.id}", err=True)
 
-    outcomes = execute(implementation, chosen, limit, jobs, progress)
+    with tempfile.TemporaryDirectory(prefix="msgrspec-mutation-suite-") as folder:
+        suite = snapshot_suite(Path(folder), suite_revision)
+        outcomes = execute(implementation, chosen, limit, jobs, suite, progress)
     result = {"implementation": implementation, "population": len(population), "sample": len(chosen), "seed": seed,
-              "timeout": limit, "seconds": round(time.monotonic() - started, 1),
+              "suite": suite_revision or "working tree", "timeout": limit,
+              "seconds": round(time.monotonic() - started, 1),
               "summary": summary(outcomes, equivalent), "outcomes": [asdict(o) for o in outcomes]}
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / f"{implementation}.json").write_text(json.dumps(result, indent=1) + "\n", encoding="utf-8")
+    results_path = results_path or RESULTS / f"{implementation}.json"
+    results_path.parent.mkdir(parents=True, exist_ok=True)
+    results_path.write_text(json.dumps(result, indent=1) + "\n", encoding="utf-8")
     total = result["summary"]["total"]
     click.echo(f"{implementation}: {total['killed']} of {total['counted']} counted mutants killed "
                f"({_percent(total['rate'])}); {total['equivalent']} equivalent, {total['stillborn']} stillborn; "
