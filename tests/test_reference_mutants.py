@@ -35,6 +35,16 @@ MUTANTS = {
         "typeinfo.py", "        return {\"guid\": interface.iid, \"base\": interface.base, \"members\": members}",
         "        return {\"guid\": interface.iid, \"base\": interface.base, \"members\": members[:-1] if key != name "
         "else members}", "clients.same-interfaces"),
+    # survivors of the mutation run (tools/mutation.py) named in issue 16
+    "reading ContextData answers E_UNEXPECTED": (
+        "session.py", "        return ok(self.context_data)\n", "        return fail(codes.E_UNEXPECTED)\n",
+        "structure.property-values"),
+    "reading CanPage answers E_UNEXPECTED": (
+        "contact.py", "        return ok(False)\n", "        return fail(codes.E_UNEXPECTED)\n",
+        "structure.property-values"),
+    "launching an object that is not a session succeeds": (
+        "world.py", "                return fail(codes.E_INVALIDARG)\n            if not session.launchable",
+        "                return ok(1)\n            if not session.launchable", "structure.unknown-object"),
 }
 
 
