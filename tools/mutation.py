@@ -469,55 +469,73 @@ def _percent(value: float | None) -> str:
     return "n/a" if value is None else f"{100 * value:.1f}%"
 
 
+def _label(result: dict) -> str:
+    suite = result.get("suite", "working tree")
+    return result["implementation"] + ("" if suite == "working tree" else f", suite of {suite}")
+
+
+def _command(name: str, result: dict) -> str:
+    options = f"--sample {result['sample']} --seed {result['seed']}"
+    if result.get("suite", "working tree") != "working tree":
+        options += f" --suite-revision {result['suite']} --results tools/mutation-results/{name}.json"
+    return f"python tools/mutation.py run {result['implementation']} {options}"
+
+
 def render_page(results: dict[str, dict], equivalent: dict[str, dict[str, str]]) -> str:
-    """docs/mutation.md from the saved results of each implementation."""
+    """docs/mutation.md from the saved results (file name -> result)."""
     lines = ["# Mutation testing", "",
              "How many single-point faults the conformance suite finds in each implementation. Every mutant is "
              "one change to a temporary copy of the code: a comparison flipped, a constant changed by one, a "
              "`raise` removed, a returned value replaced by `None`, `and`/`or` swapped (Python); a comparison "
              "flipped, a constant changed by one, a statement removed, a returned HRESULT swapped (C). A mutant "
-             "is killed when `msgrspec test -x` fails against it. Mutants listed in "
-             "`tools/equivalent-mutants.yaml` (each with its reason) and C mutants that do not compile are left "
-             "out of the rate.", "",
-             "Reproduce (figures below are from the stated sample and seed):", "", "```sh"]
-    for name, result in results.items():
-        lines.append(f"python tools/mutation.py run {name} --sample {result['sample']} --seed {result['seed']}")
+             "is killed when `msgrspec test -x` fails against it (or exceeds the time limit). Mutants listed in "
+             "`tools/equivalent-mutants.yaml`, each with its reason, and C mutants that do not compile are left "
+             "out of the rate. The samples are random, drawn by seed from every mutant of the implementation.",
+             "", "Reproduce:", "", "```sh"]
+    lines += [_command(name, result) for name, result in results.items()]
     lines += ["python tools/mutation.py publish", "```", "", "## Kill rates", "",
-              "| implementation | file | mutants run | counted | killed | rate |",
+              "| run | file | mutants run | counted | killed | rate |",
               "| --- | --- | ---: | ---: | ---: | ---: |"]
-    for name, result in results.items():
+    for result in results.values():
         total = result["summary"]["total"]
-        lines.append(f"| **{name}** | **all** (of {result['population']} mutants) | {total['mutants']} | "
-                     f"{total['counted']} | {total['killed']} | **{_percent(total['rate'])}** |")
+        lines.append(f"| **{_label(result)}** | **all** (sample of {result['population']}, seed {result['seed']}) | "
+                     f"{total['mutants']} | {total['counted']} | {total['killed']} | **{_percent(total['rate'])}** |")
         for file, figures in result["summary"]["files"].items():
-            lines.append(f"| {name} | `{file}` | {figures['mutants']} | {figures['counted']} | {figures['killed']} | "
-                         f"{_percent(figures['rate'])} |")
-    for name, result in results.items():
-        listed = equivalent.get(name, {})
-        lines += ["", f"## Survivors: {name}", ""]
+            lines.append(f"| {_label(result)} | `{file}` | {figures['mutants']} | {figures['counted']} | "
+                         f"{figures['killed']} | {_percent(figures['rate'])} |")
+    for result in results.values():
+        listed = equivalent.get(result["implementation"], {})
+        lines += ["", f"## Survivors: {_label(result)}", ""]
         survivors = [o for o in result["outcomes"] if o["status"] == "survived"]
-        if not survivors:
-            lines.append("None.")
-        for outcome in survivors:
-            reason = listed.get(outcome["id"], "not yet killed: a gap of the suite")
-            lines.append(f"- `{outcome['id']}` (line {outcome['line']}): {reason}")
+        lines += [f"- `{o['id']}` (line {o['line']}): {listed.get(o['id'], 'not killed: a gap of the suite')}"
+                  for o in survivors] or ["None."]
+        stillborn = [o for o in result["outcomes"] if o["status"] == "stillborn"]
+        if stillborn:
+            lines += ["", "Stillborn (does not compile): " + ", ".join(f"`{o['id']}`" for o in stillborn)]
     return "\n".join(lines) + "\n"
 
 
 def render_readme_table(results: dict[str, dict]) -> str:
-    rows = ["| implementation | mutants run (sample of) | killed / counted | kill rate | target |",
+    rows = ["| run | mutants run (sample of, seed) | killed / counted | kill rate | target |",
             "| --- | ---: | ---: | ---: | ---: |"]
     targets = {"reference": "90%", "c": "85%"}
-    for name, result in results.items():
+    for result in results.values():
         total = result["summary"]["total"]
-        rows.append(f"| {name} | {total['mutants']} (of {result['population']}, seed {result['seed']}) | "
-                    f"{total['killed']} / {total['counted']} | {_percent(total['rate'])} | {targets.get(name, '')} |")
+        rows.append(f"| {_label(result)} | {total['mutants']} (of {result['population']}, seed {result['seed']}) | "
+                    f"{total['killed']} / {total['counted']} | {_percent(total['rate'])} | "
+                    f"{targets[result['implementation']]} |")
     return "\n".join(rows)
 
 
-def _load_results() -> dict[str, dict]:
-    return {name: json.loads((RESULTS / f"{name}.json").read_text(encoding="utf-8"))
-            for name in IMPLEMENTATIONS if (RESULTS / f"{name}.json").exists()}
+def _load_results(equivalent: dict[str, dict[str, str]]) -> dict[str, dict]:
+    """Every saved result by file name, its summary computed again with the current list of equivalents."""
+    results = {}
+    for path in sorted(RESULTS.glob("*.json"), key=lambda p: (p.stem.split("-")[0] != "reference", p.stem)):
+        result = json.loads(path.read_text(encoding="utf-8"))
+        outcomes = [Outcome(**outcome) for outcome in result["outcomes"]]
+        result["summary"] = summary(outcomes, equivalent.get(result["implementation"], {}))
+        results[path.stem] = result
+    return results
 
 
 # -- the command ------------------------------------------------------------------------------------------
@@ -579,10 +597,11 @@ def run(implementation: str, size: int | None, seed: int, limit: float, jobs: in
 @main.command()
 def publish() -> None:
     """Write docs/mutation.md and the README's mutation table from the saved results."""
-    results = _load_results()
+    equivalent = equivalent_mutants()
+    results = _load_results(equivalent)
     if not results:
         raise click.ClickException(f"no results in {RESULTS}: run `python tools/mutation.py run ...` first")
-    DOCS_PAGE.write_text(render_page(results, equivalent_mutants()), encoding="utf-8")
+    DOCS_PAGE.write_text(render_page(results, equivalent), encoding="utf-8")
     readme = README.read_text(encoding="utf-8")
     if README_BEGIN not in readme or README_END not in readme:
         raise click.ClickException(f"{README}: the markers {README_BEGIN} ... {README_END} are missing")

@@ -33,7 +33,8 @@ CONFORMANCE_PAGE = f"{REFERENCE}/conformance.md"
 LEDGER_PAGE = f"{REFERENCE}/ledger.md"
 
 #: hand-written pages the navigation knows by name: (path, title, before the reference?)
-HANDWRITTEN = (("index.md", "Home", True), ("overview.md", "Overview", True), ("spec-format.md", "Spec format", False))
+HANDWRITTEN = (("index.md", "Home", True), ("overview.md", "Overview", True), ("spec-format.md", "Spec format", False),
+               ("mutation.md", "Mutation testing", False))
 
 _ORIGINS = {
     "pages": "the upstream reference pages",
