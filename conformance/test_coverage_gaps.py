@@ -9,7 +9,7 @@ import pytest
 
 from msgrspec.adapter import ObjRef, Outcome, succeeded
 from msgrspec.model import Property
-from msgrspec.suite import hex_hr, unlocked
+from msgrspec.suite import hex_hr, register_app, settled, unlocked
 
 #: the interfaces whose objects a fresh world hands out, and the contact's
 INTERFACES = ("IMsgrSessionManager", "IMsgrSession", "IMsgrLock", "IMessengerPrivate", "IMessengerContact")
@@ -89,8 +89,24 @@ def test_operations_on_an_unknown_object_or_a_non_session_fail(local, spec, prof
                     attempts[f"get {member.qualname}"] = local.get(ghost, member.name)
             else:
                 supplied = [None] * sum(p.dir in ("in", "in,out") for p in member.params)
-                attempts[f"call {member.qualname}"] = local.call(ghost, member.name, supplied)
+                attempts[f"call {member.qualname}"] = local.call(ghost, member.name, *supplied)
         wrong += [f"{what} on {interface} answered {hex_hr(outcome.hr)}" for what, outcome in attempts.items()
                   if not _failed(outcome)]
     assert not wrong, "\n".join(wrong)
 
+
+@pytest.mark.requirement("structure.event-connections")
+def test_a_disconnected_sink_gets_no_events(local, profile):
+    manager = unlocked(local, "MsgrSessionManager", profile)
+    settled(local)
+    kept, dropped = (local.connect(manager, "DMsgrSessionManagerEvents") for _ in range(2))
+    assert succeeded(kept.hr) and succeeded(dropped.hr), f"connect answered {hex_hr(kept.hr)}, {hex_hr(dropped.hr)}"
+    gone = local.disconnect(manager, dropped.value)
+    assert succeeded(gone.hr), f"disconnecting a connected sink answered {hex_hr(gone.hr)}"
+    again = local.disconnect(manager, dropped.value)
+    assert not succeeded(again.hr), f"disconnecting the same cookie twice answered {hex_hr(again.hr)}"
+    never = local.disconnect(manager, kept.value + dropped.value + 1000)
+    assert not succeeded(never.hr), f"disconnecting a cookie never handed out answered {hex_hr(never.hr)}"
+    register_app(local, manager)
+    cookies = {event.cookie for event in settled(local) if event.name == "OnAppRegistered"}
+    assert cookies == {kept.value}, f"OnAppRegistered reached the sinks {sorted(cookies)}; connected: {kept.value}"

@@ -45,6 +45,13 @@ MUTANTS = {
     "launching an object that is not a session succeeds": (
         "world.py", "                return fail(codes.E_INVALIDARG)\n            if not session.launchable",
         "                return ok(1)\n            if not session.launchable", "structure.unknown-object"),
+    "disconnecting a connected sink fails": (
+        "world.py", "                return fail(codes.CONNECT_E_NOCONNECTION)\n            return ok()\n",
+        "                return fail(codes.CONNECT_E_NOCONNECTION)\n            return fail(codes.E_UNEXPECTED)\n",
+        "structure.event-connections"),
+    "a disconnected sink stays connected": (
+        "world.py", "if target.sinks.pop(cookie, None) is None:", "if target.sinks.get(cookie) is None:",
+        "structure.event-connections"),
 }
 
 
