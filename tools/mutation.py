@@ -3,6 +3,7 @@
     python tools/mutation.py run reference --sample 300 --seed 1 --jobs 2
     python tools/mutation.py run c --sample 60 --seed 1 --jobs 2
     python tools/mutation.py publish            # docs/mutation.md and the README table, from the results
+    python tools/mutation.py reproduce          # every saved result run again, then published
     python tools/mutation.py list reference     # every mutant's stable id
 
 Each mutant is one change to a temporary COPY of the code (the working tree is never touched): for the
@@ -609,6 +610,20 @@ def publish() -> None:
     README.write_text(head + README_BEGIN + "\n" + render_readme_table(results) + "\n" + README_END
                       + rest.split(README_END, 1)[1], encoding="utf-8")
     click.echo(f"wrote {DOCS_PAGE.relative_to(CHECKOUT)} and the table in README.md")
+
+
+@main.command()
+@click.option("--jobs", default=2, show_default=True, type=click.IntRange(min=1), help="Mutants run at once.")
+@click.pass_context
+def reproduce(context: click.Context, jobs: int) -> None:
+    """Run again every saved result (same implementation, sample, seed and suite), then publish."""
+    for path in sorted(RESULTS.glob("*.json")):
+        saved = json.loads(path.read_text(encoding="utf-8"))
+        suite = saved.get("suite", "working tree")
+        context.invoke(run, implementation=saved["implementation"], size=saved["sample"], seed=saved["seed"],
+                       limit=saved["timeout"], jobs=jobs, suite_revision=None if suite == "working tree" else suite,
+                       results_path=path)
+    context.invoke(publish)
 
 
 if __name__ == "__main__":
