@@ -105,3 +105,21 @@ def test_a_random_sample_of_reference_mutants_is_killed_at_the_floor():
     killed = sum(o.status in ("killed", "timeout") for o in outcomes)
     survivors = [o.id for o in outcomes if o.status == "survived"]
     assert killed / len(outcomes) >= FLOOR, f"seed {seed}: {killed} of {len(outcomes)} killed; survivors: {survivors}"
+
+
+def test_published_rates_leave_out_equivalent_and_stillborn_mutants():
+    outcomes = [mutation.Outcome("a.py:f:constant:1 -> 2", "a.py", 3, "killed", 1.0),
+                mutation.Outcome("a.py:f:constant:2 -> 3", "a.py", 4, "survived", 1.0),
+                mutation.Outcome("b.py:g:raise-removed:raise X -> pass", "b.py", 5, "survived", 1.0),
+                mutation.Outcome("b.py:g:constant:0 -> 1", "b.py", 6, "stillborn", 1.0)]
+    equivalent = {"b.py:g:raise-removed:raise X -> pass": "Equivalent. Never runs."}
+    figures = mutation.summary(outcomes, equivalent)
+    assert figures["total"] == {"mutants": 4, "counted": 2, "killed": 1, "equivalent": 1, "stillborn": 1, "rate": 0.5}
+    assert figures["files"]["b.py"]["rate"] is None
+    result = {"implementation": "reference", "population": 9, "sample": 4, "seed": 3, "suite": "working tree",
+              "summary": figures, "outcomes": [vars(o) for o in outcomes]}
+    page = mutation.render_page({"reference": result}, {"reference": equivalent})
+    assert "| **reference** | **all** (sample of 9, seed 3) | 4 | 2 | 1 | **50.0%** |" in page
+    assert "- `b.py:g:raise-removed:raise X -> pass` (line 5): Equivalent. Never runs." in page
+    assert "- `a.py:f:constant:2 -> 3` (line 4): not killed: a gap of the suite" in page
+    assert "python tools/mutation.py run reference --sample 4 --seed 3" in page
