@@ -15,7 +15,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tools"))
 import mutation  # noqa: E402
 
 #: mutants the sample test runs, and the kill rate it must reach among the non-equivalent ones. The floor
-#: is set below the measured rate of the 120-mutant sample (see docs/mutation.md): 8 mutants move by 1/8
+#: is set below the rate measured on the 60-mutant sample (36 of 49 counted, 73.5%; docs/mutation.md), as a
+#: sample of 8 moves by 1/8 a mutant: 5 of 8 must die
 SAMPLE_SIZE = 8
 FLOOR = 0.6
 
