@@ -93,6 +93,9 @@ def test_equivalent_list_is_reviewed_entry_by_entry(tmp_path):
     bad.write_text("reference:\n  - id: 'x.py:f:constant:1 -> 2'\n", encoding="utf-8")
     with pytest.raises(click.ClickException, match="entry 1: needs an id and a reason"):
         mutation.equivalent_mutants(bad)
+    bad.write_text("reference:\n  - id: [unclosed\n", encoding="utf-8")
+    with pytest.raises(click.ClickException, match=r"equivalent.yaml:3: not YAML"):
+        mutation.equivalent_mutants(bad)
 
 
 @pytest.mark.skipif(resources.conformance_dir() != mutation.CHECKOUT / "conformance",

@@ -308,7 +308,14 @@ def _statement_end(tokens: list[_Token], index: int) -> int | None:
 
 def equivalent_mutants(path: Path = EQUIVALENT) -> dict[str, dict[str, str]]:
     """implementation -> {mutant id: reason}; every entry needs an id and a reason of its own."""
-    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"{path}:{mark.line + 1}" if mark else str(path)
+        raise click.ClickException(f"{where}: not YAML: {getattr(exc, 'problem', exc)}") from None
+    if not isinstance(data, dict):
+        raise click.ClickException(f"{path}: expected a mapping of implementation -> list of entries")
     listed: dict[str, dict[str, str]] = {}
     for implementation, entries in data.items():
         listed[implementation] = {}
