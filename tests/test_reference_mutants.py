@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -17,6 +16,9 @@ from pathlib import Path
 import pytest
 
 from msgrspec import resources
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tools"))
+from mutation import copy_checkout  # noqa: E402
 
 CHECKOUT = Path(__file__).resolve().parent.parent
 PACKAGE = CHECKOUT / "src" / "msgrspec"
@@ -33,20 +35,35 @@ MUTANTS = {
         "typeinfo.py", "        return {\"guid\": interface.iid, \"base\": interface.base, \"members\": members}",
         "        return {\"guid\": interface.iid, \"base\": interface.base, \"members\": members[:-1] if key != name "
         "else members}", "clients.same-interfaces"),
+    # survivors of the mutation run (tools/mutation.py) named in issue 16
+    "reading ContextData answers E_UNEXPECTED": (
+        "session.py", "        return ok(self.context_data)\n", "        return fail(codes.E_UNEXPECTED)\n",
+        "structure.property-values"),
+    "reading CanPage answers E_UNEXPECTED": (
+        "contact.py", "        return ok(False)\n", "        return fail(codes.E_UNEXPECTED)\n",
+        "structure.property-values"),
+    "launching an object that is not a session succeeds": (
+        "world.py", "                return fail(codes.E_INVALIDARG)\n            if not session.launchable",
+        "                return ok(1)\n            if not session.launchable", "structure.unknown-object"),
+    "disconnecting a connected sink fails": (
+        "world.py", "                return fail(codes.CONNECT_E_NOCONNECTION)\n            return ok()\n",
+        "                return fail(codes.CONNECT_E_NOCONNECTION)\n            return fail(codes.E_UNEXPECTED)\n",
+        "structure.event-connections"),
+    "a disconnected sink stays connected": (
+        "world.py", "if target.sinks.pop(cookie, None) is None:", "if target.sinks.get(cookie) is None:",
+        "structure.event-connections"),
 }
 
 
 def _copy(tmp_path: Path, mutant: tuple[str, str, str, str] | None) -> Path:
     root = tmp_path / "checkout"
-    shutil.copytree(PACKAGE, root / "src" / "msgrspec", ignore=shutil.ignore_patterns("__pycache__"))
-    for shared in ("spec", "conformance"):
-        (root / shared).symlink_to(CHECKOUT / shared, target_is_directory=True)
+    edits = {}
     if mutant is not None:
         name, text, replacement, _ = mutant
-        source = root / "src" / "msgrspec" / "reference" / name
-        original = source.read_text(encoding="utf-8")
+        original = (PACKAGE / "reference" / name).read_text(encoding="utf-8")
         assert original.count(text) == 1, f"the mutation site is not unique in {name}: {text!r}"
-        source.write_text(original.replace(text, replacement), encoding="utf-8")
+        edits[f"reference/{name}"] = original.replace(text, replacement)
+    copy_checkout(root, edits)
     return root
 
 

@@ -35,7 +35,9 @@ LEDGER_PAGE = f"{REFERENCE}/ledger.md"
 #: hand-written pages the navigation knows by name: (path, title, before the reference?)
 HANDWRITTEN = (("index.md", "Home", True), ("overview.md", "Overview", True),
                ("testing-your-implementation.md", "Testing your implementation", False),
-               ("spec-format.md", "Spec format", False), ("typelib.md", "Type libraries", False))
+               ("testing-the-original.md", "Testing the original", False),
+               ("spec-format.md", "Spec format", False), ("typelib.md", "Type libraries", False),
+               ("mutation.md", "Mutation testing", False))
 
 _ORIGINS = {
     "pages": "the upstream reference pages",

@@ -1,0 +1,112 @@
+"""Cases that close gaps mutation testing found (tools/mutation.py, docs/mutation.md): faults of the reference
+that every other case let through, such as a readable property answering an error, or an operation on an
+object the implementation never handed out answering S_OK."""
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from msgrspec.adapter import ObjRef, Outcome, succeeded
+from msgrspec.model import Property
+from msgrspec.suite import hex_hr, register_app, settled, unlocked
+
+#: the interfaces whose objects a fresh world hands out, and the contact's
+INTERFACES = ("IMsgrSessionManager", "IMsgrSession", "IMsgrLock", "IMessengerPrivate", "IMessengerContact")
+#: declared type -> the Python type of a value that crosses the contract (adapter.py)
+VALUE_TYPES = {"BSTR": str, "LONG": int, "VARIANT_BOOL": bool, "SESSION_STATE": int, "LockStatus": int}
+#: a value of another type than the declared one, for writes that must be refused
+WRONG_VALUES = {"BSTR": 12345, "LONG": "not a number", "VARIANT_BOOL": "not a boolean"}
+
+
+def _objects(local, profile) -> dict[str, ObjRef]:
+    """One object for each interface, in the state a fresh world gives it."""
+    manager = unlocked(local, "MsgrSessionManager", profile)
+    created = local.call(manager, "CreateSession")
+    lock = local.query_interface(manager, "IMsgrLock")
+    contact = local.contact(local.signin)
+    for outcome, what in ((created, "CreateSession"), (lock, "QueryInterface(IMsgrLock)"), (contact, "contact")):
+        assert succeeded(outcome.hr), f"{what} answered {hex_hr(outcome.hr)}"
+    return {"IMsgrSessionManager": manager, "IMsgrSession": created.value, "IMsgrLock": lock.value,
+            "IMessengerPrivate": unlocked(local, "MessengerPriv", profile), "IMessengerContact": contact.value}
+
+
+def _properties(spec, interface: str) -> list[Property]:
+    return [m for m in spec.interfaces[interface].members if isinstance(m, Property) and m.access != "not-implemented"]
+
+
+def _of_declared_type(prop: Property, value: Any) -> bool:
+    if prop.type.endswith("*"):  # an interface pointer: an object, or none
+        return value is None or isinstance(value, ObjRef)
+    wanted = VALUE_TYPES.get(prop.type)
+    if wanted is None:
+        return True  # a VARIANT or another type the contract carries as any value
+    return isinstance(value, wanted) and (wanted is bool or not isinstance(value, bool))
+
+
+@pytest.mark.requirement("structure.property-values")
+def test_properties_answer_values_of_their_type(local, spec, profile):
+    objects = _objects(local, profile)
+    wrong = []
+    for interface in INTERFACES:
+        for prop in _properties(spec, interface):
+            obj = objects[interface]
+            if prop.readable and prop.index is None:
+                got = local.get(obj, prop.name)
+                listed = {spec.hresults[r.code].value for r in prop.returns if r.code in spec.hresults}
+                if not succeeded(got.hr):
+                    if got.hr not in listed:
+                        wrong.append(f"get {prop.qualname} answered {hex_hr(got.hr)}, which its page does not list")
+                elif not _of_declared_type(prop, got.value):
+                    wrong.append(f"get {prop.qualname} answered {got.value!r}, not a {prop.type}")
+                indexed = local.get(obj, prop.name, 0)
+                if succeeded(indexed.hr):
+                    wrong.append(f"get {prop.qualname} with an index it does not take answered {hex_hr(indexed.hr)}")
+            if prop.writable and prop.type in WRONG_VALUES:
+                put = local.put(obj, prop.name, WRONG_VALUES[prop.type])
+                if succeeded(put.hr):
+                    wrong.append(f"put {prop.qualname} = {WRONG_VALUES[prop.type]!r} (not a {prop.type}) answered "
+                                 f"{hex_hr(put.hr)}")
+    assert not wrong, "\n".join(wrong)
+
+
+def _failed(outcome: Outcome) -> bool:
+    return not succeeded(outcome.hr)
+
+
+@pytest.mark.requirement("structure.unknown-object")
+def test_operations_on_an_unknown_object_or_a_non_session_fail(local, spec, profile):
+    objects = _objects(local, profile)  # the world has objects, only not this one
+    launched = local.launch(objects["IMsgrSessionManager"])
+    wrong = [] if _failed(launched) else [f"launch of a session manager answered {hex_hr(launched.hr)}"]
+    for interface in INTERFACES:
+        ghost = ObjRef("msgrspec-never-handed-out", interface)
+        attempts = {"QueryInterface(IUnknown)": local.query_interface(ghost, "IUnknown"),
+                    "launch": local.launch(ghost)}
+        for member in spec.interfaces[interface].members:
+            if isinstance(member, Property):
+                if "get" in member.accessors_declared:
+                    attempts[f"get {member.qualname}"] = local.get(ghost, member.name)
+            else:
+                supplied = [None] * sum(p.dir in ("in", "in,out") for p in member.params)
+                attempts[f"call {member.qualname}"] = local.call(ghost, member.name, *supplied)
+        wrong += [f"{what} on {interface} answered {hex_hr(outcome.hr)}" for what, outcome in attempts.items()
+                  if not _failed(outcome)]
+    assert not wrong, "\n".join(wrong)
+
+
+@pytest.mark.requirement("structure.event-connections")
+def test_a_disconnected_sink_gets_no_events(local, profile):
+    manager = unlocked(local, "MsgrSessionManager", profile)
+    settled(local)
+    kept, dropped = (local.connect(manager, "DMsgrSessionManagerEvents") for _ in range(2))
+    assert succeeded(kept.hr) and succeeded(dropped.hr), f"connect answered {hex_hr(kept.hr)}, {hex_hr(dropped.hr)}"
+    gone = local.disconnect(manager, dropped.value)
+    assert succeeded(gone.hr), f"disconnecting a connected sink answered {hex_hr(gone.hr)}"
+    again = local.disconnect(manager, dropped.value)
+    assert not succeeded(again.hr), f"disconnecting the same cookie twice answered {hex_hr(again.hr)}"
+    never = local.disconnect(manager, kept.value + dropped.value + 1000)
+    assert not succeeded(never.hr), f"disconnecting a cookie never handed out answered {hex_hr(never.hr)}"
+    register_app(local, manager)
+    cookies = {event.cookie for event in settled(local) if event.name == "OnAppRegistered"}
+    assert cookies == {kept.value}, f"OnAppRegistered reached the sinks {sorted(cookies)}; connected: {kept.value}"

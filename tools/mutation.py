@@ -1,0 +1,637 @@
+"""Mutation testing of the implementations: how many single-point faults the conformance suite finds.
+
+    python tools/mutation.py run reference --sample 300 --seed 1 --jobs 2
+    python tools/mutation.py run c --sample 60 --seed 1 --jobs 2
+    python tools/mutation.py publish            # docs/mutation.md and the README table, from the results
+    python tools/mutation.py reproduce          # every saved result run again, then published
+    python tools/mutation.py list reference     # every mutant's stable id
+
+Each mutant is one change to a temporary COPY of the code (the working tree is never touched): for the
+reference, a copy of src/msgrspec with the checkout's spec/ and conformance/ beside it, put first on
+PYTHONPATH and run with `msgrspec test -x -q`; for the C implementation, a copy of examples/c-session-manager
+built with make into the copy and run with `msgrspec test --adapter process`. A mutant is killed when the
+run fails (or exceeds the time limit), survives when it passes; a C mutant that does not compile is
+counted apart, as stillborn. Equivalent mutants are listed one by one, each with its reason, in
+tools/equivalent-mutants.yaml and left out of the rate.
+
+Why a mutator of the project's own: mutmut 3 rewrites every function of the package into trampolines
+inside its own mutants/ tree and drives the project's pytest tests with its own statistics; the suite here
+is a separate pytest run through an adapter, and the reference must stay importable as msgrspec.reference.
+cosmic-ray writes each mutant into the working tree's file and restores it afterwards, which the team
+rules forbid (parallel engineers share the checkout's files). Neither has a C mutator.
+"""
+from __future__ import annotations
+
+import ast
+import json
+import os
+import random
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Callable, Iterable, Iterator
+
+import click
+import yaml
+
+CHECKOUT = Path(__file__).resolve().parent.parent
+PACKAGE = CHECKOUT / "src" / "msgrspec"
+REFERENCE = PACKAGE / "reference"
+C_EXAMPLE = CHECKOUT / "examples" / "c-session-manager"
+EQUIVALENT = CHECKOUT / "tools" / "equivalent-mutants.yaml"
+RESULTS = CHECKOUT / "tools" / "mutation-results"
+DOCS_PAGE = CHECKOUT / "docs" / "mutation.md"
+README = CHECKOUT / "README.md"
+README_BEGIN, README_END = "<!-- mutation-table:begin -->", "<!-- mutation-table:end -->"
+
+
+@dataclass(frozen=True)
+class Mutant:
+    """One single-point change: `id` is stable across unrelated edits (no line numbers in it)."""
+
+    file: str  # relative to the implementation's source folder
+    function: str
+    operator: str
+    original: str
+    replacement: str
+    ordinal: int  # 1 for the first site in the function with the same operator and text, 2 for the next...
+    line: int
+    start: int  # character offsets of the replaced text in the file
+    end: int
+
+    @property
+    def id(self) -> str:
+        suffix = f" #{self.ordinal}" if self.ordinal > 1 else ""
+        original, replacement = (" ".join(text.split()) for text in (self.original, self.replacement))
+        return f"{self.file}:{self.function}:{self.operator}:{original} -> {replacement}{suffix}"
+
+    def apply(self, text: str) -> str:
+        assert text[self.start:self.end] == self.original, f"{self.id}: the source changed under the mutant"
+        return text[:self.start] + self.replacement + text[self.end:]
+
+
+def _numbered(found: Iterable[Mutant]) -> list[Mutant]:
+    """Give each mutant its ordinal among the mutants sharing file, function, operator and texts."""
+    seen: dict[tuple, int] = {}
+    numbered = []
+    for mutant in sorted(found, key=lambda m: (m.file, m.start, m.operator, m.replacement)):
+        key = (mutant.file, mutant.function, mutant.operator, mutant.original, mutant.replacement)
+        seen[key] = seen.get(key, 0) + 1
+        numbered.append(Mutant(**{**asdict(mutant), "ordinal": seen[key]}))
+    return numbered
+
+
+# -- Python mutants ---------------------------------------------------------------------------------------
+
+#: comparison -> (its text, the flipped text)
+_COMPARISON_TEXT = {ast.Eq: ("==", "!="), ast.NotEq: ("!=", "=="), ast.Lt: ("<", ">="), ast.GtE: (">=", "<"),
+                    ast.Gt: (">", "<="), ast.LtE: ("<=", ">"), ast.In: (r"\bin\b", "not in"),
+                    ast.NotIn: (r"\bnot\s+in\b", "in"), ast.Is: (r"\bis\b", "is not"),
+                    ast.IsNot: (r"\bis\s+not\b", "is")}
+
+
+class _PythonSites(ast.NodeVisitor):
+    """Walks one module and yields (node, operator, replacement node or text) for every mutation site."""
+
+    def __init__(self, source: str, file: str):
+        self.source, self.file = source, file
+        self.offsets = [0]
+        for line in source.splitlines(keepends=True):
+            self.offsets.append(self.offsets[-1] + len(line))
+        self.scope: list[str] = []
+        self.found: list[Mutant] = []
+
+    def _offset(self, line: int, column: int) -> int:
+        # ast columns count UTF-8 bytes
+        text = self.source[self.offsets[line - 1]:self.offsets[line]]
+        return self.offsets[line - 1] + len(text.encode("utf-8")[:column].decode("utf-8"))
+
+    def _add(self, node: ast.AST, operator: str, replacement: str) -> None:
+        start = self._offset(node.lineno, node.col_offset)
+        end = self._offset(node.end_lineno, node.end_col_offset)
+        original = self.source[start:end]
+        if original != replacement:
+            self.found.append(Mutant(self.file, ".".join(self.scope) or "(module)", operator, original, replacement,
+                                     1, node.lineno, start, end))
+
+    def _scoped(self, node: ast.AST) -> None:
+        self.scope.append(node.name)
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, (ast.arg, ast.arguments)) or child is getattr(node, "returns", None):
+                continue  # annotations and defaults of the signature are not behaviour worth mutating
+            self.visit(child)
+        self.scope.pop()
+
+    visit_FunctionDef = visit_AsyncFunctionDef = visit_ClassDef = _scoped
+
+    def visit_Expr(self, node: ast.Expr) -> None:
+        if not (isinstance(node.value, ast.Constant) and isinstance(node.value.value, str)):  # a docstring
+            self.generic_visit(node)
+
+    def visit_AnnAssign(self, node: ast.AnnAssign) -> None:
+        if node.value is not None:
+            self.visit(node.value)
+
+    def _span(self, node: ast.AST) -> tuple[int, int]:
+        return self._offset(node.lineno, node.col_offset), self._offset(node.end_lineno, node.end_col_offset)
+
+    def _replaced_between(self, node: ast.AST, operator: str, before: ast.AST, after: ast.AST, pattern: str,
+                          new: str) -> None:
+        """Add the mutant of node whose text between `before` and `after` has `pattern` replaced by `new`."""
+        start, end = self._span(node)
+        gap_start, gap_end = self._span(before)[1], self._span(after)[0]
+        gap = re.sub(pattern, new, self.source[gap_start:gap_end], count=1)
+        replacement = self.source[start:gap_start] + gap + self.source[gap_end:end]
+        self._add(node, operator, replacement)
+
+    def visit_Compare(self, node: ast.Compare) -> None:
+        for index, op in enumerate(node.ops):
+            before = node.left if index == 0 else node.comparators[index - 1]
+            pattern, new = _COMPARISON_TEXT[type(op)]
+            self._replaced_between(node, "compare", before, node.comparators[index], pattern, new)
+        self.generic_visit(node)
+
+    def visit_BoolOp(self, node: ast.BoolOp) -> None:
+        pattern, new = (r"\band\b", "or") if isinstance(node.op, ast.And) else (r"\bor\b", "and")
+        for before, after in zip(node.values, node.values[1:]):
+            self._replaced_between(node, "boolean", before, after, pattern, new)
+        self.generic_visit(node)
+
+    def visit_Constant(self, node: ast.Constant) -> None:
+        value = node.value
+        if isinstance(value, bool):
+            self._add(node, "constant", repr(not value))
+        elif isinstance(value, int):
+            self._add(node, "constant", hex(value + 1) if self.source[self._offset(node.lineno, node.col_offset):]
+                      .startswith("0x") else repr(value + 1))
+
+    def visit_Raise(self, node: ast.Raise) -> None:
+        self._add(node, "raise-removed", "pass")
+        self.generic_visit(node)
+
+    def visit_Return(self, node: ast.Return) -> None:
+        if node.value is not None and not (isinstance(node.value, ast.Constant) and node.value.value is None):
+            self._add(node.value, "return-none", "None")
+        self.generic_visit(node)
+
+
+def python_mutants(folder: Path = REFERENCE) -> list[Mutant]:
+    """Every mutant of the Python files directly in folder."""
+    found = []
+    for path in sorted(folder.glob("*.py")):
+        source = path.read_text(encoding="utf-8")
+        sites = _PythonSites(source, path.name)
+        sites.visit(ast.parse(source, str(path)))
+        found += sites.found
+    return _numbered(found)
+
+
+# -- C mutants --------------------------------------------------------------------------------------------
+
+_C_TOKEN = re.compile(r"""
+    (?P<skip>/\*.*?\*/|//[^\n]*|^[ \t]*\#(?:[^\n]*\\\n)*[^\n]*|"(?:\\.|[^"\\\n])*"|'(?:\\.|[^'\\\n])*'|\s+)
+  | (?P<number>0[xX][0-9a-fA-F]+[uUlL]*|\d+[uUlL]*\b)
+  | (?P<name>[A-Za-z_]\w*)
+  | (?P<op>->|\+\+|--|<<=|>>=|<<|>>|<=|>=|==|!=|&&|\|\||[-+*/%&|^!=<>]=?|[{}()\[\];,.?:~])
+""", re.VERBOSE | re.DOTALL | re.MULTILINE)
+_C_FLIPPED = {"==": "!=", "!=": "==", "<": ">=", ">=": "<", ">": "<=", "<=": ">"}
+_C_KEYWORDS = {"return", "if", "else", "while", "for", "do", "switch", "case", "default", "break", "continue",
+               "goto", "sizeof", "struct", "union", "enum", "static", "const", "typedef", "unsigned", "signed"}
+_C_STATEMENT_STARTS = {"(", "=", "->", ".", "[", "++", "--", "+=", "-=", "|=", "&=", "*=", "/="}
+#: HRESULTs answered by a return statement, and the one that replaces each
+_HRESULT_SWAPS = {"S_OK": "E_FAIL", "S_FALSE": "S_OK", "E_FAIL": "S_OK", "E_INVALIDARG": "E_FAIL",
+                  "E_POINTER": "E_INVALIDARG", "E_NOTIMPL": "S_OK", "E_NOINTERFACE": "E_FAIL",
+                  "E_OUTOFMEMORY": "E_FAIL", "E_UNEXPECTED": "E_FAIL"}
+
+
+@dataclass(frozen=True)
+class _Token:
+    kind: str
+    text: str
+    start: int
+    end: int
+
+
+def _c_tokens(source: str) -> list[_Token]:
+    tokens, at = [], 0
+    while at < len(source):
+        match = _C_TOKEN.match(source, at)
+        if match is None:
+            raise ValueError(f"cannot read C at offset {at}: {source[at:at + 20]!r}")
+        if match.lastgroup != "skip":
+            tokens.append(_Token(match.lastgroup, match.group(), match.start(), match.end()))
+        at = match.end()
+    return tokens
+
+
+def c_mutants(folder: Path = C_EXAMPLE / "src") -> list[Mutant]:
+    """Every mutant of the C files in folder: comparison flipped, constant changed, statement removed,
+    HRESULT returned swapped (only inside function bodies)."""
+    found = []
+    for path in sorted(folder.glob("*.c")):
+        source = path.read_text(encoding="utf-8")
+        tokens = _c_tokens(source)
+        line_of = lambda offset: source.count("\n", 0, offset) + 1  # noqa: E731
+        depth, function, candidate = 0, "", ""
+        for index, token in enumerate(tokens):
+            previous = tokens[index - 1].text if index else ";"
+            following = tokens[index + 1].text if index + 1 < len(tokens) else ""
+
+            def add(operator: str, start: int, end: int, replacement: str) -> None:
+                found.append(Mutant(path.name, function, operator, source[start:end], replacement, 1,
+                                    line_of(start), start, end))
+
+            if token.text == "{":
+                if depth == 0:
+                    function = candidate if previous == ")" else "(top level)"
+                depth += 1
+                continue
+            if token.text == "}":
+                depth -= 1
+                continue
+            if depth == 0:
+                if token.kind == "name" and following == "(":
+                    candidate = token.text
+                continue
+            if function == "(top level)":
+                continue  # initialisers of tables: data, not statements
+            if token.kind == "op" and token.text in _C_FLIPPED:
+                add("compare", token.start, token.end, _C_FLIPPED[token.text])
+            elif token.kind == "number":
+                digits = re.match(r"0[xX][0-9a-fA-F]+|\d+", token.text).group()
+                value = int(digits, 0)
+                add("constant", token.start, token.start + len(digits),
+                    hex(value + 1) if digits.lower().startswith("0x") else str(value + 1))
+            elif token.kind == "name" and previous == "return" and token.text in _HRESULT_SWAPS:
+                add("hresult", token.start, token.end, _HRESULT_SWAPS[token.text])
+            if (token.kind == "name" and previous in (";", "{", "}", ")") and token.text not in _C_KEYWORDS
+                    and following in _C_STATEMENT_STARTS and (previous != ")" or _closes_control(tokens, index))):
+                end = _statement_end(tokens, index)
+                if end is not None:
+                    add("statement-removed", token.start, tokens[end].end, ";")
+    return _numbered(found)
+
+
+def _closes_control(tokens: list[_Token], index: int) -> bool:
+    """Whether the `)` before tokens[index] closes an if/while/for head (a statement follows it)."""
+    depth = 0
+    for back in range(index - 1, -1, -1):
+        depth += {")": 1, "(": -1}.get(tokens[back].text, 0)
+        if depth == 0:
+            return back > 0 and tokens[back - 1].text in ("if", "while", "for")
+    return False
+
+
+def _statement_end(tokens: list[_Token], index: int) -> int | None:
+    """The index of the `;` ending the expression statement that starts at tokens[index]."""
+    depth = 0
+    for at in range(index, len(tokens)):
+        text = tokens[at].text
+        if text in "([":
+            depth += 1
+        elif text in ")]":
+            depth -= 1
+        elif text in "{}":
+            return None
+        elif text == ";" and depth == 0:
+            return at
+    return None
+
+
+# -- equivalent mutants -----------------------------------------------------------------------------------
+
+def equivalent_mutants(path: Path = EQUIVALENT) -> dict[str, dict[str, str]]:
+    """implementation -> {mutant id: reason}; every entry needs an id and a reason of its own."""
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"{path}:{mark.line + 1}" if mark else str(path)
+        raise click.ClickException(f"{where}: not YAML: {getattr(exc, 'problem', exc)}") from None
+    if not isinstance(data, dict):
+        raise click.ClickException(f"{path}: expected a mapping of implementation -> list of entries")
+    listed: dict[str, dict[str, str]] = {}
+    for implementation, entries in data.items():
+        listed[implementation] = {}
+        for number, entry in enumerate(entries or [], 1):
+            if not (isinstance(entry, dict) and isinstance(entry.get("id"), str)
+                    and isinstance(entry.get("reason"), str) and entry["reason"].strip()):
+                raise click.ClickException(f"{path}: {implementation} entry {number}: needs an id and a reason")
+            if entry["id"] in listed[implementation]:
+                raise click.ClickException(f"{path}: {implementation}: {entry['id']} is listed twice")
+            listed[implementation][entry["id"]] = entry["reason"].strip()
+    return listed
+
+
+# -- running the mutants ----------------------------------------------------------------------------------
+
+def copy_checkout(root: Path, edits: dict[str, str] | None = None, suite: Path = CHECKOUT) -> Path:
+    """A copy of src/msgrspec under root/src, the spec/ and conformance/ of `suite` linked beside it; edits
+    maps paths relative to src/msgrspec to the text they get in the copy. Returns the folder for PYTHONPATH."""
+    shutil.copytree(PACKAGE, root / "src" / "msgrspec", ignore=shutil.ignore_patterns("__pycache__"))
+    for shared in ("spec", "conformance"):
+        (root / shared).symlink_to(suite / shared, target_is_directory=True)
+    for relative, text in (edits or {}).items():
+        (root / "src" / "msgrspec" / relative).write_text(text, encoding="utf-8")
+    return root / "src"
+
+
+def snapshot_suite(folder: Path, revision: str | None) -> Path:
+    """spec/ and conformance/ copied into folder, from the working tree or from a git revision, so that a run
+    is not changed by edits made while it goes on, and an earlier suite can be measured."""
+    if revision is None:
+        for shared in ("spec", "conformance"):
+            shutil.copytree(CHECKOUT / shared, folder / shared, ignore=shutil.ignore_patterns("__pycache__"))
+        return folder
+    archive = subprocess.run(["git", "-C", str(CHECKOUT), "archive", revision, "spec", "conformance"],
+                             capture_output=True, check=False)
+    if archive.returncode != 0:
+        raise click.ClickException(f"git archive {revision}: {archive.stderr.decode(errors='replace').strip()}")
+    subprocess.run(["tar", "-x", "-C", str(folder)], input=archive.stdout, check=True)
+    return folder
+
+
+@dataclass(frozen=True)
+class Outcome:
+    id: str
+    file: str
+    line: int
+    status: str  # killed, survived, timeout (killed by the limit), stillborn (does not build)
+    seconds: float
+    detail: str = ""
+
+
+def _suite(command: list[str], cwd: Path, env: dict[str, str], limit: float) -> tuple[str, str]:
+    try:
+        run = subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True, timeout=limit)
+    except subprocess.TimeoutExpired:
+        return "timeout", f"no result within {limit:g} s"
+    if run.returncode == 0:
+        return "survived", ""
+    failed = [line for line in run.stdout.splitlines() if line.startswith(("FAILED", "ERROR"))]
+    return "killed", (failed[0] if failed else (run.stdout + run.stderr).strip().splitlines()[-1:] or [""])[0][:300]
+
+
+def _environment(python_path: str | None = None) -> dict[str, str]:
+    env = dict(os.environ, PYTHONPYCACHEPREFIX=str(Path(tempfile.gettempdir()) / "msgrspec-mutation-pycache"))
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    if python_path:
+        env["PYTHONPATH"] = python_path
+    return env
+
+
+def run_reference(mutant: Mutant | None, limit: float, suite: Path = CHECKOUT) -> Outcome:
+    """The suite against the reference with the mutant applied to a copy (None: the unmutated copy)."""
+    started = time.monotonic()
+    with tempfile.TemporaryDirectory(prefix="msgrspec-mutant-") as folder:
+        root = Path(folder)
+        edits = {}
+        if mutant is not None:
+            edits[f"reference/{mutant.file}"] = mutant.apply((REFERENCE / mutant.file).read_text(encoding="utf-8"))
+        src = copy_checkout(root, edits, suite)
+        status, detail = _suite([sys.executable, "-m", "msgrspec", "test", "-x", "-q", "-p", "no:randomly"], root,
+                                _environment(str(src)), limit)
+    return Outcome(mutant.id if mutant else "(unmutated)", mutant.file if mutant else "", mutant.line if mutant else 0,
+                   status, time.monotonic() - started, detail)
+
+
+def run_c(mutant: Mutant | None, limit: float, suite: Path = CHECKOUT) -> Outcome:
+    """Build a copy of the C implementation with the mutant applied and run the suite through `process`."""
+    started = time.monotonic()
+    with tempfile.TemporaryDirectory(prefix="msgrspec-c-mutant-") as folder:
+        tool = _environment(str(copy_checkout(Path(folder) / "msgrspec", suite=suite)))
+        copy = Path(folder) / "c-session-manager"
+        shutil.copytree(C_EXAMPLE, copy, ignore=shutil.ignore_patterns("build"))
+        if mutant is not None:
+            source = copy / "src" / mutant.file
+            source.write_text(mutant.apply(source.read_text(encoding="utf-8")), encoding="utf-8")
+        build = Path(folder) / "build"
+        make = subprocess.run(["make", "-s", "-C", str(copy), f"BUILD={build}", "CC=gcc", "CFLAGS=-O0",
+                               f"MSGRSPEC={sys.executable} -m msgrspec", f"PYTHON={sys.executable}"],
+                              capture_output=True, text=True, env=tool, timeout=limit)
+        if make.returncode != 0:
+            errors = [line for line in make.stderr.splitlines() if "error" in line]
+            return Outcome(mutant.id if mutant else "(unmutated)", mutant.file if mutant else "",
+                           mutant.line if mutant else 0, "stillborn", time.monotonic() - started,
+                           (errors or [make.stderr.strip()[-300:]])[0][:300])
+        status, detail = _suite([sys.executable, "-m", "msgrspec", "test", "-x", "-q", "--adapter", "process",
+                                 "--expected-failures", str(copy / "expected-failures.yaml"), "--",
+                                 str(build / "c-session-manager")], Path(folder), tool,
+                                max(1.0, limit - (time.monotonic() - started)))
+    return Outcome(mutant.id if mutant else "(unmutated)", mutant.file if mutant else "", mutant.line if mutant else 0,
+                   status, time.monotonic() - started, detail)
+
+
+IMPLEMENTATIONS: dict[str, tuple[Callable[[], list[Mutant]], Callable[[Mutant | None, float, Path], Outcome], str]] = {
+    "reference": (python_mutants, run_reference, "src/msgrspec/reference"),
+    "c": (c_mutants, run_c, "examples/c-session-manager/src"),
+}
+
+
+def sample(mutants: list[Mutant], size: int | None, seed: int) -> list[Mutant]:
+    """A deterministic random sample (by seed) in source order; all of them when size is None or larger."""
+    if size is None or size >= len(mutants):
+        return list(mutants)
+    return sorted(random.Random(seed).sample(mutants, size), key=lambda m: (m.file, m.start, m.id))
+
+
+def execute(implementation: str, chosen: list[Mutant], limit: float, jobs: int, suite: Path = CHECKOUT,
+            progress: Callable[[Outcome], None] = lambda outcome: None) -> list[Outcome]:
+    """Run every chosen mutant against the spec and conformance suite in `suite` (after checking that the
+    unmutated copy passes)."""
+    runner = IMPLEMENTATIONS[implementation][1]
+    baseline = runner(None, limit, suite)
+    if baseline.status != "survived":
+        raise click.ClickException(f"the unmutated {implementation} copy does not pass ({baseline.status}): "
+                                   f"{baseline.detail}")
+    outcomes = []
+    with ThreadPoolExecutor(max_workers=jobs) as pool:
+        for outcome in pool.map(lambda mutant: runner(mutant, limit, suite), chosen):
+            progress(outcome)
+            outcomes.append(outcome)
+    return outcomes
+
+
+def summary(outcomes: list[Outcome], equivalent: dict[str, str]) -> dict:
+    """Kill rate overall and per file; equivalent and stillborn mutants are out of the denominator."""
+    def rate(group: list[Outcome]) -> dict:
+        counted = [o for o in group if o.status != "stillborn" and o.id not in equivalent]
+        killed = sum(o.status in ("killed", "timeout") for o in counted)
+        return {"mutants": len(group), "counted": len(counted), "killed": killed,
+                "equivalent": sum(o.id in equivalent for o in group),
+                "stillborn": sum(o.status == "stillborn" for o in group),
+                "rate": round(killed / len(counted), 4) if counted else None}
+    files = sorted({o.file for o in outcomes})
+    return {"total": rate(outcomes), "files": {f: rate([o for o in outcomes if o.file == f]) for f in files}}
+
+
+# -- publishing -------------------------------------------------------------------------------------------
+
+def _percent(value: float | None) -> str:
+    return "n/a" if value is None else f"{100 * value:.1f}%"
+
+
+def _label(result: dict) -> str:
+    suite = result.get("suite", "working tree")
+    return result["implementation"] + ("" if suite == "working tree" else f", suite of {suite}")
+
+
+def _command(name: str, result: dict) -> str:
+    options = f"--sample {result['sample']} --seed {result['seed']}"
+    if result.get("suite", "working tree") != "working tree":
+        options += f" --suite-revision {result['suite']} --results tools/mutation-results/{name}.json"
+    return f"python tools/mutation.py run {result['implementation']} {options}"
+
+
+def render_page(results: dict[str, dict], equivalent: dict[str, dict[str, str]]) -> str:
+    """docs/mutation.md from the saved results (file name -> result)."""
+    lines = ["# Mutation testing", "",
+             "How many single-point faults the conformance suite finds in each implementation. Every mutant is "
+             "one change to a temporary copy of the code: a comparison flipped, a constant changed by one, a "
+             "`raise` removed, a returned value replaced by `None`, `and`/`or` swapped (Python); a comparison "
+             "flipped, a constant changed by one, a statement removed, a returned HRESULT swapped (C). A mutant "
+             "is killed when `msgrspec test -x` fails against it (or exceeds the time limit). Mutants listed in "
+             "`tools/equivalent-mutants.yaml`, each with its reason, and C mutants that do not compile are left "
+             "out of the rate. The samples are random, drawn by seed from every mutant of the implementation.",
+             "", "Reproduce:", "", "```sh"]
+    lines += [_command(name, result) for name, result in results.items()]
+    lines += ["python tools/mutation.py publish", "```", "", "## Kill rates", "",
+              "| run | file | mutants run | counted | killed | rate |",
+              "| --- | --- | ---: | ---: | ---: | ---: |"]
+    for result in results.values():
+        total = result["summary"]["total"]
+        lines.append(f"| **{_label(result)}** | **all** (sample of {result['population']}, seed {result['seed']}) | "
+                     f"{total['mutants']} | {total['counted']} | {total['killed']} | **{_percent(total['rate'])}** |")
+        for file, figures in result["summary"]["files"].items():
+            lines.append(f"| {_label(result)} | `{file}` | {figures['mutants']} | {figures['counted']} | "
+                         f"{figures['killed']} | {_percent(figures['rate'])} |")
+    for result in results.values():
+        listed = equivalent.get(result["implementation"], {})
+        lines += ["", f"## Survivors: {_label(result)}", ""]
+        survivors = [o for o in result["outcomes"] if o["status"] == "survived"]
+        lines += [f"- `{o['id']}` (line {o['line']}): {listed.get(o['id'], 'not killed: a gap of the suite')}"
+                  for o in survivors] or ["None."]
+        stillborn = [o for o in result["outcomes"] if o["status"] == "stillborn"]
+        if stillborn:
+            lines += ["", "Stillborn (does not compile): " + ", ".join(f"`{o['id']}`" for o in stillborn)]
+    return "\n".join(lines) + "\n"
+
+
+def render_readme_table(results: dict[str, dict]) -> str:
+    rows = ["| run | mutants run (sample of, seed) | killed / counted | kill rate | target |",
+            "| --- | ---: | ---: | ---: | ---: |"]
+    targets = {"reference": "90%", "c": "85%"}
+    for result in results.values():
+        total = result["summary"]["total"]
+        rows.append(f"| {_label(result)} | {total['mutants']} (of {result['population']}, seed {result['seed']}) | "
+                    f"{total['killed']} / {total['counted']} | {_percent(total['rate'])} | "
+                    f"{targets[result['implementation']]} |")
+    return "\n".join(rows)
+
+
+def _load_results(equivalent: dict[str, dict[str, str]]) -> dict[str, dict]:
+    """Every saved result by file name, its summary computed again with the current list of equivalents."""
+    results = {}
+    for path in sorted(RESULTS.glob("*.json"), key=lambda p: (p.stem.split("-")[0] != "reference", p.stem)):
+        result = json.loads(path.read_text(encoding="utf-8"))
+        outcomes = [Outcome(**outcome) for outcome in result["outcomes"]]
+        result["summary"] = summary(outcomes, equivalent.get(result["implementation"], {}))
+        results[path.stem] = result
+    return results
+
+
+# -- the command ------------------------------------------------------------------------------------------
+
+@click.group()
+def main() -> None:
+    """Mutation testing of the reference and the C implementation against the conformance suite."""
+
+
+@main.command("list")
+@click.argument("implementation", type=click.Choice(sorted(IMPLEMENTATIONS)))
+def list_mutants(implementation: str) -> None:
+    """Print every mutant's stable id."""
+    for mutant in IMPLEMENTATIONS[implementation][0]():
+        click.echo(f"{mutant.id}\t(line {mutant.line})")
+
+
+@main.command()
+@click.argument("implementation", type=click.Choice(sorted(IMPLEMENTATIONS)))
+@click.option("--sample", "size", type=click.IntRange(min=1), help="Run this many mutants, chosen by --seed.")
+@click.option("--seed", default=1, show_default=True, help="Seed of the random sample.")
+@click.option("--timeout", "limit", default=120.0, show_default=True, help="Seconds one mutant may take.")
+@click.option("--jobs", default=2, show_default=True, type=click.IntRange(min=1), help="Mutants run at once.")
+@click.option("--suite-revision", help="Take spec/ and conformance/ from this git revision (default: the "
+              "working tree, copied when the run starts).")
+@click.option("--results", "results_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="Where to save the results (default: tools/mutation-results/IMPLEMENTATION.json).")
+def run(implementation: str, size: int | None, seed: int, limit: float, jobs: int, suite_revision: str | None,
+        results_path: Path | None) -> None:
+    """Run a sample of mutants and save the results (tools/mutation-results/IMPLEMENTATION.json)."""
+    population = IMPLEMENTATIONS[implementation][0]()
+    equivalent = equivalent_mutants().get(implementation, {})
+    unknown = sorted(set(equivalent) - {m.id for m in population})
+    if unknown:
+        raise click.ClickException(f"{EQUIVALENT}: {implementation}: no such mutant (stale entry?): {unknown[0]}")
+    chosen = sample(population, size, seed)
+    started = time.monotonic()
+
+    def progress(outcome: Outcome) -> None:
+        mark = "=" if outcome.id in equivalent else outcome.status
+        click.echo(f"{mark:9} {outcome.seconds:5.1f} s  {outcome.id}", err=True)
+
+    with tempfile.TemporaryDirectory(prefix="msgrspec-mutation-suite-") as folder:
+        suite = snapshot_suite(Path(folder), suite_revision)
+        outcomes = execute(implementation, chosen, limit, jobs, suite, progress)
+    result = {"implementation": implementation, "population": len(population), "sample": len(chosen), "seed": seed,
+              "suite": suite_revision or "working tree", "timeout": limit,
+              "seconds": round(time.monotonic() - started, 1),
+              "summary": summary(outcomes, equivalent), "outcomes": [asdict(o) for o in outcomes]}
+    results_path = results_path or RESULTS / f"{implementation}.json"
+    results_path.parent.mkdir(parents=True, exist_ok=True)
+    results_path.write_text(json.dumps(result, indent=1) + "\n", encoding="utf-8")
+    total = result["summary"]["total"]
+    click.echo(f"{implementation}: {total['killed']} of {total['counted']} counted mutants killed "
+               f"({_percent(total['rate'])}); {total['equivalent']} equivalent, {total['stillborn']} stillborn; "
+               f"{result['seconds']} s")
+
+
+@main.command()
+def publish() -> None:
+    """Write docs/mutation.md and the README's mutation table from the saved results."""
+    equivalent = equivalent_mutants()
+    results = _load_results(equivalent)
+    if not results:
+        raise click.ClickException(f"no results in {RESULTS}: run `python tools/mutation.py run ...` first")
+    DOCS_PAGE.write_text(render_page(results, equivalent), encoding="utf-8")
+    readme = README.read_text(encoding="utf-8")
+    if README_BEGIN not in readme or README_END not in readme:
+        raise click.ClickException(f"{README}: the markers {README_BEGIN} ... {README_END} are missing")
+    head, rest = readme.split(README_BEGIN, 1)
+    README.write_text(head + README_BEGIN + "\n" + render_readme_table(results) + "\n" + README_END
+                      + rest.split(README_END, 1)[1], encoding="utf-8")
+    click.echo(f"wrote {DOCS_PAGE.relative_to(CHECKOUT)} and the table in README.md")
+
+
+@main.command()
+@click.option("--jobs", default=2, show_default=True, type=click.IntRange(min=1), help="Mutants run at once.")
+@click.pass_context
+def reproduce(context: click.Context, jobs: int) -> None:
+    """Run again every saved result (same implementation, sample, seed and suite), then publish."""
+    for path in sorted(RESULTS.glob("*.json")):
+        saved = json.loads(path.read_text(encoding="utf-8"))
+        suite = saved.get("suite", "working tree")
+        context.invoke(run, implementation=saved["implementation"], size=saved["sample"], seed=saved["seed"],
+                       limit=saved["timeout"], jobs=jobs, suite_revision=None if suite == "working tree" else suite,
+                       results_path=path)
+    context.invoke(publish)
+
+
+if __name__ == "__main__":
+    main()
