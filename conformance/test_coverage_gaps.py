@@ -9,7 +9,7 @@ import pytest
 
 from msgrspec.adapter import ObjRef, Outcome, succeeded
 from msgrspec.model import Property
-from msgrspec.suite import hex_hr, register_app, settled, unlocked
+from msgrspec.suite import barrier, hex_hr, register_app, unlocked
 
 #: the interfaces whose objects a fresh world hands out, and the contact's
 INTERFACES = ("IMsgrSessionManager", "IMsgrSession", "IMsgrLock", "IMessengerPrivate", "IMessengerContact")
@@ -98,7 +98,6 @@ def test_operations_on_an_unknown_object_or_a_non_session_fail(local, spec, prof
 @pytest.mark.requirement("structure.event-connections")
 def test_a_disconnected_sink_gets_no_events(local, profile):
     manager = unlocked(local, "MsgrSessionManager", profile)
-    settled(local)
     kept, dropped = (local.connect(manager, "DMsgrSessionManagerEvents") for _ in range(2))
     assert succeeded(kept.hr) and succeeded(dropped.hr), f"connect answered {hex_hr(kept.hr)}, {hex_hr(dropped.hr)}"
     gone = local.disconnect(manager, dropped.value)
@@ -107,6 +106,8 @@ def test_a_disconnected_sink_gets_no_events(local, profile):
     assert not succeeded(again.hr), f"disconnecting the same cookie twice answered {hex_hr(again.hr)}"
     never = local.disconnect(manager, kept.value + dropped.value + 1000)
     assert not succeeded(never.hr), f"disconnecting a cookie never handed out answered {hex_hr(never.hr)}"
-    register_app(local, manager)
-    cookies = {event.cookie for event in settled(local) if event.name == "OnAppRegistered"}
+    guid = register_app(local, manager)
+    seen: list = []
+    barrier(local, manager, seen)  # every sink's OnAppRegistered for `guid` was raised before the barrier's
+    cookies = {event.cookie for event in seen if event.name == "OnAppRegistered" and event.args == (guid,)}
     assert cookies == {kept.value}, f"OnAppRegistered reached the sinks {sorted(cookies)}; connected: {kept.value}"

@@ -23,34 +23,34 @@ from mutation import copy_checkout  # noqa: E402
 CHECKOUT = Path(__file__).resolve().parent.parent
 PACKAGE = CHECKOUT / "src" / "msgrspec"
 
-#: name -> (file in the reference, text, its replacement, the assertion that must fail)
+#: name -> (file in the package, text, its replacement, the assertion that must fail)
 MUTANTS = {
     "a service object that is not a MessengerService is accepted": (
-        "private.py", "            return False  # this implementation has no MessengerService objects to accept",
+        "reference/private.py", "            return False  # this implementation has no MessengerService objects to accept",
         "            return True", "private.add-contact.service-forms"),
     "type information is not found by IID": (
-        "typeinfo.py", "    if name in model.interfaces:\n", "    if key in model.interfaces:\n",
-        "clients.same-interfaces"),
+        "typeinfo.py", "        if normalize_guid(interface.iid) == wanted:\n            return interface.name\n",
+        "        if normalize_guid(interface.iid) == wanted:\n            return None\n", "clients.same-interfaces"),
     "type information by IID describes another interface": (
         "typeinfo.py", "        return {\"guid\": interface.iid, \"base\": interface.base, \"members\": members}",
         "        return {\"guid\": interface.iid, \"base\": interface.base, \"members\": members[:-1] if key != name "
         "else members}", "clients.same-interfaces"),
     # survivors of the mutation run (tools/mutation.py) named in issue 16
     "reading ContextData answers E_UNEXPECTED": (
-        "session.py", "        return ok(self.context_data)\n", "        return fail(codes.E_UNEXPECTED)\n",
+        "reference/session.py", "        return ok(self.context_data)\n", "        return fail(codes.E_UNEXPECTED)\n",
         "structure.property-values"),
     "reading CanPage answers E_UNEXPECTED": (
-        "contact.py", "        return ok(False)\n", "        return fail(codes.E_UNEXPECTED)\n",
+        "reference/contact.py", "        return ok(False)\n", "        return fail(codes.E_UNEXPECTED)\n",
         "structure.property-values"),
     "launching an object that is not a session succeeds": (
-        "world.py", "                return fail(codes.E_INVALIDARG)\n            if not session.launchable",
+        "reference/world.py", "                return fail(codes.E_INVALIDARG)\n            if not session.launchable",
         "                return ok(1)\n            if not session.launchable", "structure.unknown-object"),
     "disconnecting a connected sink fails": (
-        "world.py", "                return fail(codes.CONNECT_E_NOCONNECTION)\n            return ok()\n",
+        "reference/world.py", "                return fail(codes.CONNECT_E_NOCONNECTION)\n            return ok()\n",
         "                return fail(codes.CONNECT_E_NOCONNECTION)\n            return fail(codes.E_UNEXPECTED)\n",
         "structure.event-connections"),
     "a disconnected sink stays connected": (
-        "world.py", "if target.sinks.pop(cookie, None) is None:", "if target.sinks.get(cookie) is None:",
+        "reference/world.py", "if target.sinks.pop(cookie, None) is None:", "if target.sinks.get(cookie) is None:",
         "structure.event-connections"),
 }
 
@@ -60,9 +60,9 @@ def _copy(tmp_path: Path, mutant: tuple[str, str, str, str] | None) -> Path:
     edits = {}
     if mutant is not None:
         name, text, replacement, _ = mutant
-        original = (PACKAGE / "reference" / name).read_text(encoding="utf-8")
+        original = (PACKAGE / name).read_text(encoding="utf-8")
         assert original.count(text) == 1, f"the mutation site is not unique in {name}: {text!r}"
-        edits[f"reference/{name}"] = original.replace(text, replacement)
+        edits[name] = original.replace(text, replacement)
     copy_checkout(root, edits)
     return root
 
