@@ -154,3 +154,25 @@ def test_several_outcomes_of_one_cell_each_need_a_condition(tmp_path):
     found = problems(tmp_path, anchor, extra + anchor)
     assert any(re.search(r"door\.yaml:59:9: DOOR: \(DOOR_SHUT, Open\) is decided twice \(also at .*door\.yaml:57:9\)",
                          p) for p in found), found
+
+
+def test_roles_of_the_shipped_session_machine_are_checked(tmp_path):
+    """An unknown initial role, and a transition without a role in a machine that has roles."""
+    import shutil
+
+    from msgrspec import resources
+
+    copy = tmp_path / "spec"
+    shutil.copytree(resources.spec_dir(), copy)
+    path = copy / "state-machines.yaml"
+    text = path.read_text()
+    text = text.replace("initial_role: inviter", "initial_role: host", 1)
+    text = text.replace("        operation: Application\n        role: inviter\n", "        operation: Application\n", 1)
+    path.write_text(text)
+    with pytest.raises(SpecError) as info:
+        load_spec(copy)
+    found = [str(p) for p in info.value.problems]
+    for expected in (r"state-machines\.yaml:\d+:19: SESSION_STATE: the initial role host is not one of the roles "
+                     r"\(inviter, invitee\)",
+                     r"state-machines\.yaml:\d+:\d+: SESSION_STATE has roles \(.*\): say which party acts"):
+        assert any(re.search(expected, p) for p in found), (expected, found)

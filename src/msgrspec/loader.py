@@ -31,7 +31,7 @@ from .machines import parse_event, shortest_paths, step
 from .model import (
     Cell, Coclass, Constraint, Dispinterface, Effect, Enum, EnumValue, Erratum, Event, ExternalType, HResult,
     Interface, Library, MachineEvent, Method, NotState, Operation, Page, Param, Property, Reading, Requirement,
-    ReturnCode, Role, Source, Spec, StateMachine, Support, Transition, frozen_map,
+    ReturnCode, Role, Source, Spec, StateMachine, Support, Transition, frozen_map, parties_of,
 )
 from .yamlfile import DataPath, LocatedData, read_yaml
 
@@ -367,7 +367,11 @@ class _Builder:
         path = ("state_machines", name)
         self.origin[f"state machine {name}"] = (located, path)
         roles = tuple(Role(r["name"], r["summary"]) for r in raw.get("roles", ()))
-        parties = tuple(r.name for r in roles) or (None,)
+        initial_role = raw.get("initial_role")
+        if roles and initial_role not in {r.name for r in roles}:
+            self.problem(located, path + ("initial_role",), f"{name}: the initial role {initial_role} is not one "
+                         f"of the roles ({', '.join(r.name for r in roles)})")
+        parties = parties_of(roles, initial_role)
         transitions, answers = [], []
         for i, t in enumerate(raw["transitions"]):
             if t.get("role") not in parties:
@@ -398,7 +402,7 @@ class _Builder:
         machine = StateMachine(
             name=name, summary=raw["summary"], source=self._source(raw["source"]), objects=tuple(raw["objects"]),
             state_property=raw["state_property"], initial=raw["initial"], states=tuple(raw["states"]),
-            operations=operations, transitions=tuple(transitions), cells=(), roles=roles,
+            operations=operations, transitions=tuple(transitions), cells=(), roles=roles, initial_role=initial_role,
             not_states=tuple(NotState(v, reason) for v, reason in (raw.get("not_states") or {}).items()),
             remarks=raw.get("remarks"), loc=located.where(path, key=True))
         decisions: dict[tuple, list[Transition]] = {}

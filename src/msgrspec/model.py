@@ -479,6 +479,15 @@ class NotState:
     reason: str
 
 
+def parties_of(roles: tuple[Role, ...], initial_role: str | None) -> tuple[str | None, ...]:
+    """The role of each party of a machine, the initial role first; (None,) for a machine of one party."""
+    names = [r.name for r in roles]
+    if initial_role in names:
+        names.remove(initial_role)
+        names.insert(0, initial_role)
+    return tuple(names) or (None,)
+
+
 @attrs.frozen(kw_only=True)
 class StateMachine:
     """A life cycle keyed by its enumeration: states, operations, transitions and every cell decided."""
@@ -494,6 +503,7 @@ class StateMachine:
     transitions: tuple[Transition, ...]
     cells: tuple[Cell, ...]
     roles: tuple[Role, ...] = ()
+    initial_role: str | None = None
     not_states: tuple[NotState, ...] = ()
     remarks: str | None = None
     loc: Location = _loc()
@@ -505,8 +515,7 @@ class StateMachine:
 
     @property
     def parties(self) -> tuple[str | None, ...]:
-        """The role of each party, the first party's first; (None,) for a machine of one party."""
-        return tuple(r.name for r in self.roles) or (None,)
+        return parties_of(self.roles, self.initial_role)
 
     def operation(self, name: str) -> Operation:
         return next(o for o in self.operations if o.name == name)
