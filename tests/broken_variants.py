@@ -41,6 +41,7 @@ class PartyWrapper(contract.Party):
     def __init__(self, inner: ReferenceParty):
         self.inner = inner
         self.signin = inner.signin
+        self.events_synchronous = inner.events_synchronous  # events pass straight through, as they were queued
 
     def target(self, obj: Any) -> Any:
         """The reference object behind an ObjRef (None if there is none)."""
@@ -572,6 +573,24 @@ class _CancelKeepsInvitation(PartyWrapper):
 def cancel_leaves_invitation() -> BrokenAdapter:
     """After a successful Cancel the inviter's session stays in SS_INVITATION instead of SS_CANCELLED."""
     return BrokenAdapter(fault_of("cancel_leaves_invitation"), _CancelKeepsInvitation)
+
+
+class _ContextDataOneWay(PartyWrapper):
+    def call(self, obj, method, args=()):
+        session = self.target(obj)
+        if _is(method, "SendContextData") and isinstance(session, Session) and session.is_invitee \
+                and session.other is not None and session.other.sent_context:
+            return Outcome(codes.SR_SESSION_STATE_INVALID)  # as if the channel could carry one direction only
+        return super().call(obj, method, args)
+
+
+@_broken
+def context_data_one_way() -> BrokenAdapter:
+    """Once the inviter has sent context data, the invitee's SendContextData is refused (SR_SESSION_STATE_INVALID).
+
+    No single cell shows it: the shortest path to the invitee's SendContextData sends nothing first. Four
+    steps do: Invite, Accept, SendContextData by the inviter, SendContextData by the invitee."""
+    return BrokenAdapter(fault_of("context_data_one_way"), _ContextDataOneWay)
 
 
 # -- breaking the adapter contract -------------------------------------------------------------------------

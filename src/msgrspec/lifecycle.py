@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import itertools
 import time
+from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
 import pytest
+from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, initialize, precondition, rule
 
 from .adapter import EventRecord, ObjRef, Outcome, Profile
 from .guard import GuardedParty
@@ -45,6 +48,14 @@ class Driver:
 
     def learn(self, party: int, events: list[EventRecord]) -> None:
         """Take note of what the events bring (an object, a challenge)."""
+
+    def can(self, operation: Operation) -> bool:
+        """Whether the implementation's profile lets the suite perform the operation at all."""
+        return True
+
+    def watched(self, event: EventRecord) -> bool:
+        """Whether the event reached the listener the machine's events are about (not a second one)."""
+        return True
 
     def event_interface(self) -> str:
         return event_interface_of(self.coclass)
@@ -107,15 +118,24 @@ class LockDriver(Driver):
         lock = local.query_interface(self.objects[0], "IMsgrLock")
         assert_ok(lock, f"QueryInterface(IMsgrLock) on {self.coclass}")
         self.lock: ObjRef = lock.value
-        self.cookie, self.challenge = 1, ""
+        self.cookie, self.challenge = 1, ""  # of the open challenge, as OnLockChallenge gave them
+        self.sink: int | None = None  # the first listener; another one hears the same events again
+
+    def watched(self, event: EventRecord) -> bool:
+        return event.cookie == self.sink
+
+    def can(self, operation: Operation) -> bool:
+        return operation.arguments != "right-response" or bool(self.profile.lock_id and self.profile.lock_key)
 
     def perform(self, party: int, operation: Operation) -> Outcome:
         local = self.parties[0]
         if operation.action == "connect":
-            return local.connect(self.objects[0], self.event_interface())
+            connected = local.connect(self.objects[0], self.event_interface())
+            if connected.ok and self.sink is None:
+                self.sink = connected.value
+            return connected
         if operation.member == "IMsgrLock.RequestChallenge":
-            self.cookie = next(self._cookies)
-            return local.call(self.lock, "RequestChallenge", self.cookie)
+            return local.call(self.lock, "RequestChallenge", next(self._cookies))
         if operation.arguments == "right-response":
             if not (self.profile.lock_id and self.profile.lock_key):
                 pytest.skip("not applicable: the profile gives no test ID/key pair for Lock and Key")
@@ -133,7 +153,7 @@ class LockDriver(Driver):
     def learn(self, party: int, events: list[EventRecord]) -> None:
         for event in events:
             if event.name == "OnLockChallenge" and len(event.args) > 1:
-                self.challenge = str(event.args[1])
+                self.cookie, self.challenge = event.args[0], str(event.args[1])
 
 
 DRIVERS: dict[str, type[Driver]] = {"SESSION_STATE": SessionDriver, "LockStatus": LockDriver}
@@ -146,6 +166,8 @@ def needs_peer(machine: StateMachine, transitions: tuple[Transition, ...]) -> bo
 
 def _collect(party: GuardedParty, count: int) -> list[EventRecord]:
     """The events that arrive: at least `count` (or until the wait runs out), then any that follow."""
+    if party.events_synchronous:
+        return party.events()
     found: list[EventRecord] = []
     deadline = time.monotonic() + EVENT_WAIT
     while len(found) < count and time.monotonic() < deadline:
@@ -187,18 +209,17 @@ class Stepper:
             if who is not None:
                 driver.learn(index, settled(who))
         outcome = driver.perform(party, machine.operation(cell.operation))
-        expected_counts = [max((len(self._expected(t, index)) for t in cell.outcomes), default=0)
-                           for index in range(len(driver.parties))]
-        observed = {}
-        for index, who in enumerate(driver.parties):
-            if who is not None:
-                observed[index] = _collect(who, expected_counts[index])
-                driver.learn(index, observed[index])
         what = self.describe(cell)
         codes = [t for t in cell.outcomes if getattr(self.values, t.code) & 0xFFFFFFFF == outcome.hr & 0xFFFFFFFF]
         wanted = " or ".join(dict.fromkeys(f"{t.code} ({hex_hr(getattr(self.values, t.code))})"
                                            for t in cell.outcomes))
         assert codes, f"{what}: expected {wanted}, got {self._code_name(outcome.hr)}"
+        observed = {}
+        for index, who in enumerate(driver.parties):
+            if who is not None:
+                count = max(len(self._expected(t, index)) for t in codes)
+                observed[index] = [e for e in _collect(who, count) if driver.watched(e)]
+                driver.learn(index, observed[index])
         now = self.state_name(party)
         chosen = next((t for t in codes if t.to_state == now), None)
         assert chosen is not None, f"{what}: State afterwards is {now}, expected " \
@@ -271,4 +292,59 @@ def run_cell(spec: Spec, machine: StateMachine, cell: Cell, path: tuple[Transiti
         stepper.perform(cell)
 
 
-__all__ = ["DRIVERS", "Driver", "LockDriver", "SessionDriver", "Stepper", "needs_peer", "run_cell"]
+#: how often one party may repeat one operation in one example: the machines do not count calls (five
+#: SendContextData are allowed, a sixth need not be)
+REPEATS = 5
+
+
+def explorer(spec: Spec, machine: StateMachine, profile: Profile,
+             open_parties: Callable[[], tuple[GuardedParty, GuardedParty | None]]) -> type[RuleBasedStateMachine]:
+    """A hypothesis state machine that walks `machine` with both parties acting, each step checked like a cell.
+
+    Every example opens a fresh world; a failing walk is shrunk, and its message names the steps before it.
+    """
+
+    class Exploration(RuleBasedStateMachine):
+        @initialize(coclass=st.sampled_from(machine.objects))
+        def begin(self, coclass: str) -> None:
+            local, peer = open_parties()
+            parties = [local] + ([peer] if len(machine.parties) > 1 else [])
+            self.stepper = Stepper(spec, machine, DRIVERS[machine.name](spec, coclass, parties, profile))
+            self.stepper.begin()
+            self.walk: list[str] = []
+            self.counts: Counter = Counter()
+
+        def choices(self) -> list[Cell]:
+            """The decided cells the parties' objects are in now, in the machine's order."""
+            stepper = self.stepper
+            found = []
+            for cell in machine.cells:
+                party = party_of(machine, cell.role)
+                if cell.unspecified is None and stepper.joint[party] == cell.state and \
+                        self.counts[(party, cell.operation)] < REPEATS and \
+                        stepper.driver.can(machine.operation(cell.operation)):
+                    found.append(cell)
+            return found
+
+        @precondition(lambda self: bool(self.choices()))
+        @rule(data=st.data())
+        def act(self, data) -> None:
+            choices = {c.id: c for c in self.choices()}
+            moves = [key for key, c in choices.items() if c.moves]
+            anything = st.sampled_from(list(choices))  # half the draws go to a transition: walks get deep
+            cell = choices[data.draw(st.one_of(st.sampled_from(moves), anything) if moves else anything, label="cell")]
+            self.counts[(party_of(machine, cell.role), cell.operation)] += 1
+            before = ", ".join(self.walk) or "nothing"
+            self.walk.append(cell.operation + (f"/{cell.role}" if cell.role else ""))
+            try:
+                self.stepper.perform(cell)
+            except AssertionError as exc:
+                raise AssertionError(f"step {len(self.walk)} of the walk [{', '.join(self.walk)}] (after {before}): "
+                                     f"{exc}") from exc
+
+    Exploration.__name__ = f"Explore{machine.name}"
+    return Exploration
+
+
+__all__ = ["DRIVERS", "REPEATS", "Driver", "LockDriver", "SessionDriver", "Stepper", "explorer", "needs_peer",
+           "run_cell"]
