@@ -668,9 +668,9 @@ class _MachineChecker:
         self.values = {v.name for v in enum.values}
         self.states_and_objects(enum)
         operations = {o.name for o in machine.operations}
-        for i, operation in enumerate(machine.operations):
+        for operation in machine.operations:
             self.operation(operation)
-        for i, transition in enumerate(machine.transitions):
+        for transition in machine.transitions:
             self.transition(transition, operations)
         for answer in self.answers:
             self.transition(answer, operations)
