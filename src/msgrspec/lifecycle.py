@@ -189,6 +189,9 @@ class Stepper:
 
     def begin(self) -> None:
         self.driver.begin()
+        for index, who in enumerate(self.driver.parties):  # what setting up raised is no step's business
+            if who is not None:
+                self.driver.learn(index, settled(who))
         found = self.state_name(0)
         assert found == self.machine.initial, \
             f"a new {self.driver.coclass} is in {found}, not in the initial state {self.machine.initial}"
@@ -205,9 +208,6 @@ class Stepper:
         """Perform the cell's operation in the current joint state; check it against one of its outcomes."""
         machine, driver = self.machine, self.driver
         party = party_of(machine, cell.role)
-        for index, who in enumerate(driver.parties):
-            if who is not None:
-                driver.learn(index, settled(who))
         outcome = driver.perform(party, machine.operation(cell.operation))
         what = self.describe(cell)
         codes = [t for t in cell.outcomes if getattr(self.values, t.code) & 0xFFFFFFFF == outcome.hr & 0xFFFFFFFF]
