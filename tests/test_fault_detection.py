@@ -61,7 +61,8 @@ class Expect:
     select: tuple[str, ...] = ()  # empty: the whole suite
     message: str | None = None  # a text every catching assertion's failure message contains
     timeout: float | None = None  # --msgrspec-timeout for the run
-    exact: bool = False  # caught_by is every assertion that fails, `blocked` every one blocked; all else as the reference
+    #: caught_by is every assertion that fails and `blocked` every one blocked; all else as against the reference
+    exact: bool = False
     blocked: tuple[str, ...] = ()
 
     @property

@@ -428,7 +428,8 @@ def test_profile_of_an_unreachable_implementation(tmp_path):
 # -- the command line -------------------------------------------------------------------------------------------
 
 def test_msgrspec_test_runs_a_process(tmp_path):
-    run, report, _ = msgrspec_test(tmp_path, "-q", "--adapter", PROCESS, "--interface", "IMsgrLock", "--", *SERVE)
+    run, report, _ = msgrspec_test(tmp_path, "-q", "--adapter", PROCESS, "--interface", "IMsgrLock",
+                                   "--interface", "LockStatus", "--", *SERVE)
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
     assert report["summary"]["failed"] == 0 and report["summary"]["passed"] >= 20
     assert report["implementation"] == "msgrspec reference implementation"
@@ -459,6 +460,7 @@ def test_process_adapter_without_a_command_is_a_usage_error(tmp_path):
 
 
 def test_dashes_still_pass_pytest_arguments_to_the_reference(tmp_path):
-    run, report, _ = msgrspec_test(tmp_path, "--interface", "IMsgrLock", "--", "-q", "-x")
+    run, report, _ = msgrspec_test(tmp_path, "--interface", "IMsgrLock", "--interface", "LockStatus", "--", "-q",
+                                   "-x")
     assert run.returncode == 0, run.stdout[-2000:]
     assert report["summary"]["passed"] >= 20

@@ -167,7 +167,8 @@ def test_roles_of_the_shipped_session_machine_are_checked(tmp_path):
     path = copy / "state-machines.yaml"
     text = path.read_text()
     text = text.replace("initial_role: inviter", "initial_role: host", 1)
-    text = text.replace("        operation: Application\n        role: inviter\n", "        operation: Application\n", 1)
+    text = text.replace("        operation: Application\n        role: inviter\n", "        operation: Application\n",
+                        1)
     path.write_text(text)
     with pytest.raises(SpecError) as info:
         load_spec(copy)

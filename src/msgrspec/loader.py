@@ -358,7 +358,8 @@ class _Builder:
             from_state=fixed.get("from_state", raw.get("from")), operation=raw["operation"],
             role=fixed.get("role", raw.get("role")), code=raw["code"], to_state=fixed.get("to_state", raw.get("to")),
             through=tuple(raw.get("through", ())), events=self._events(raw.get("events")),
-            peer=Effect(peer.get("from"), tuple(peer.get("through", ())), peer.get("to"), self._events(peer.get("events")))
+            peer=Effect(peer.get("from"), tuple(peer.get("through", ())), peer.get("to"),
+                        self._events(peer.get("events")))
             if peer is not None else None,
             condition=raw.get("condition"), requirements=tuple(raw.get("requirements", ())), erratum=raw.get("erratum"),
             source=self._source(raw.get("source")), answer="from_state" in fixed, loc=located.where(path))

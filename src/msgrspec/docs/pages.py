@@ -626,7 +626,8 @@ class _Writer:
         body = [f"# {text(machine.name)} state machine", paragraphs(machine.summary),
                 f"The states are values of {self.item_link(here, enum)}; "
                 f"{self.name_link(here, machine.state_property)} reports the current one. It starts in "
-                f"{code(machine.initial)}" + (f" on the {text(machine.initial_role)}'s side." if machine.roles else "."),
+                f"{code(machine.initial)}"
+                + (f" on the {text(machine.initial_role)}'s side." if machine.roles else "."),
                 machine_svg(machine)]
         if machine.roles:
             body.append("## Roles\n\n" + table(["Role", "Meaning"], [(code(r.name), text(r.summary))
