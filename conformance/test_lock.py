@@ -71,15 +71,6 @@ class Exchange:
         return self.party.call(self.lock, "SendResponse", app_id, lock_response(challenge, key),
                                self.cookie if cookie is None else cookie)
 
-    def changes(self, wait: bool = True) -> list[int]:
-        """The LockStatus values OnLockStatusChanged reported since the last call (waiting for one)."""
-        if wait and not any(e.name == "OnLockStatusChanged" for e in self.seen):
-            self.seen += events_until(self.party, named(self.events, "OnLockStatusChanged"),
-                                      f"OnLockStatusChanged on {self.coclass}")
-        found = [e.args[0] for e in self.seen if e.name == "OnLockStatusChanged"]
-        self.seen = [e for e in self.seen if e.name != "OnLockStatusChanged"]
-        return found
-
     def result(self):
         event = wait_for(self.party, named(self.events, "OnLockResult"), f"OnLockResult on {self.coclass}",
                          seen=self.seen)
@@ -135,54 +126,6 @@ def test_unlocking_one_object_leaves_the_others_locked(local, profile, v):
               "AddContact on another MessengerPriv")
 
 
-@pytest.mark.requirement("lock.status.not-initialized")
-def test_nothing_can_be_requested_before_on_lock_enable(local, v):
-    for coclass in LOCKABLE:
-        exchange = Exchange(local, coclass, v)
-        status = exchange.status()
-        assert status == v.LOCK_NOTINITIALIZED, \
-            f"a new {coclass} reports lock status {status} before any sink is connected, so before its " \
-            f"OnLockEnable could reach anyone; it must be LOCK_NOTINITIALIZED ({v.LOCK_NOTINITIALIZED}) until then"
-        assert_hr(exchange.request(7), v.MSGR_E_API_NOTINITIALIZED, f"RequestChallenge before OnLockEnable ({coclass})")
-        exchange.listen()
-        assert not [e for e in exchange.seen if e.name == "OnLockChallenge"], "the refused request raised a challenge"
-
-
-@pytest.mark.requirement("lock.enable.event")
-def test_on_lock_enable_initializes_the_lock(local, profile, v):
-    enabled = []
-    for coclass in LOCKABLE:
-        exchange = Exchange(local, coclass, v)
-        before = exchange.status()
-        assert_ok(local.connect(exchange.obj, exchange.events), f"connect {exchange.events}")
-        if before == v.LOCK_NOTINITIALIZED:
-            event = wait_for(local, named(exchange.events, "OnLockEnable"), f"OnLockEnable on {coclass}")
-            assert isinstance(event.args[0], bool), f"OnLockEnable carried {event.args}"
-            on = event.args[0]
-        else:
-            on = before != v.LOCK_DISABLED
-        if not on:  # a disabled lock: lock.enable.disabled checks it; here it must agree with the profile
-            assert "lock-enforced" not in profile.features, \
-                f"{coclass} reports Lock and Key disabled, yet the profile declares 'lock-enforced'"
-            continue
-        enabled.append(coclass)
-        assert exchange.status() == v.LOCK_INITIALIZED, f"{coclass}: Status after OnLockEnable(TRUE)"
-        assert_ok(exchange.request(11), f"RequestChallenge once the lock is enabled ({coclass})")
-    if not enabled:
-        pytest.skip(f"not applicable: {profile.implementation} does not declare 'lock-enforced' and reports "
-                    "Lock and Key disabled on every lockable object")
-
-
-@pytest.mark.requirement("lock.enable.disabled")
-def test_disabled_lock_refuses_requests(local, v):
-    for coclass in LOCKABLE:
-        exchange = Exchange(local, coclass, v)
-        if exchange.listen():
-            pytest.skip("not applicable: the implementation enables Lock and Key (OnLockEnable TRUE)")
-        assert exchange.status() == v.LOCK_DISABLED, f"{coclass}: Status after OnLockEnable(FALSE)"
-        assert_hr(exchange.request(13), v.MSGR_E_API_DISABLED, f"RequestChallenge on a disabled lock ({coclass})")
-
-
 @pytest.mark.requirement("lock.request.challenge")
 def test_request_challenge_raises_on_lock_challenge(local, v):
     """Erratum pending-unlock-meaning: LOCK_PENDINGRESULT is an open transaction."""
@@ -205,89 +148,6 @@ def test_right_response_unlocks(local, profile, v):
         assert exchange.status() == v.LOCK_UNLOCKED, f"{coclass}: Status after a successful unlock"
 
 
-@pytest.mark.requirement("lock.response.failure")
-def test_wrong_response_fails_the_unlock(local, profile, v):
-    for coclass in LOCKABLE:
-        exchange = Exchange(local, coclass, v).enabled()
-        assert_ok(exchange.request(0xBAD), "RequestChallenge")
-        assert_hr(exchange.respond(profile.lock_id or "msgrspec", "certainly not the key"), v.S_OK,
-                  f"SendResponse with a wrong digest ({coclass})")
-        assert exchange.result().args == (0xBAD, False), f"{coclass}: OnLockResult"
-        assert exchange.status() == v.LOCK_UNLOCKFAILED, f"{coclass}: Status after a failed unlock"
-
-
-@pytest.mark.requirement("lock.once-per-session")
-def test_unlocked_object_refuses_a_new_request(local, profile, v):
-    """Erratum request-challenge-repeat: MSGR_E_API_ALREADY_UNLOCKED, and no transaction."""
-    app_id, key = pair(profile)
-    fence = barrier_manager(local, profile)
-    for coclass in LOCKABLE:
-        exchange = Exchange(local, coclass, v).enabled()
-        assert_ok(exchange.request(21), "RequestChallenge")
-        assert_ok(exchange.respond(app_id, key), "SendResponse")
-        assert exchange.result().args == (21, True)
-        assert_hr(exchange.request(22), v.MSGR_E_API_ALREADY_UNLOCKED, f"RequestChallenge after unlocking ({coclass})")
-        after: list = []
-        barrier(local, fence, after)
-        assert not [e for e in after if e.name == "OnLockChallenge"], "the refused request raised a challenge"
-        assert exchange.status() == v.LOCK_UNLOCKED
-
-
-@pytest.mark.requirement("lock.request.pending")
-def test_request_while_a_challenge_is_open_is_refused(local, v):
-    """Erratum pending-unlock-meaning: the code reports an open transaction, not a time-out."""
-    for coclass in LOCKABLE:
-        exchange = Exchange(local, coclass, v).enabled()
-        assert_ok(exchange.request(31), "RequestChallenge")
-        assert_hr(local.call(exchange.lock, "RequestChallenge", 32), v.MSGR_E_API_PENDING_UNLOCK,
-                  f"a second RequestChallenge while the first is open ({coclass})")
-
-
-@pytest.mark.requirement("lock.request.after-failure")
-def test_request_after_a_failed_unlock_is_refused(local, v):
-    """Erratum request-challenge-repeat: MSGR_E_API_UNLOCK_FAILED after a failure."""
-    for coclass in LOCKABLE:
-        exchange = Exchange(local, coclass, v).enabled()
-        assert_ok(exchange.request(41), "RequestChallenge")
-        assert_ok(exchange.respond("msgrspec", "wrong key"), "SendResponse")
-        assert exchange.result().args == (41, False)
-        assert_hr(exchange.request(42), v.MSGR_E_API_UNLOCK_FAILED, f"RequestChallenge after a failure ({coclass})")
-
-
-@pytest.mark.requirement("lock.response.without-challenge")
-def test_response_without_an_open_challenge_is_refused(local, profile, v):
-    for coclass in LOCKABLE:
-        fresh = Exchange(local, coclass, v)
-        if fresh.status() == v.LOCK_NOTINITIALIZED:
-            assert_hr(local.call(fresh.lock, "SendResponse", "msgrspec", "0" * 32, 1), v.MSGR_E_API_NOTINITIALIZED,
-                      f"SendResponse before OnLockEnable ({coclass})")
-        exchange = Exchange(local, coclass, v).enabled()
-        assert_hr(local.call(exchange.lock, "SendResponse", "msgrspec", "0" * 32, 1), v.MSGR_E_API_LOCKED,
-                  f"SendResponse with no challenge requested ({coclass})")
-        if profile.lock_id and profile.lock_key:
-            assert_ok(exchange.request(51), "RequestChallenge")
-            assert_ok(exchange.respond(profile.lock_id, profile.lock_key), "SendResponse")
-            assert exchange.result().args == (51, True)
-            assert_hr(local.call(exchange.lock, "SendResponse", "msgrspec", "0" * 32, 51),
-                      v.MSGR_E_API_ALREADY_UNLOCKED, f"SendResponse after unlocking ({coclass})")
-
-
-@pytest.mark.requirement("lock.response.after-failure")
-def test_response_after_a_failed_unlock_is_refused(local, profile, v):
-    fence = barrier_manager(local, profile)
-    for coclass in LOCKABLE:
-        exchange = Exchange(local, coclass, v).enabled()
-        assert_ok(exchange.request(56), "RequestChallenge")
-        assert_ok(exchange.respond("msgrspec", "wrong key"), "SendResponse")
-        assert exchange.result().args == (56, False)
-        assert_hr(local.call(exchange.lock, "SendResponse", "msgrspec", "0" * 32, 56), v.MSGR_E_API_UNLOCK_FAILED,
-                  f"SendResponse after a failed unlock ({coclass})")
-        after: list = []
-        barrier(local, fence, after)
-        assert not [e for e in after if e.name == "OnLockResult"], "the refused response raised a result"
-        assert exchange.status() == v.LOCK_UNLOCKFAILED, f"{coclass}: Status after the refused response"
-
-
 @pytest.mark.requirement("lock.response.cookie")
 def test_response_with_a_foreign_cookie_is_refused(local, profile, v):
     for coclass in LOCKABLE:
@@ -296,23 +156,6 @@ def test_response_with_a_foreign_cookie_is_refused(local, profile, v):
         assert_hr(exchange.respond(profile.lock_id or "msgrspec", profile.lock_key or "key", cookie=62),
                   v.E_INVALIDARG, f"SendResponse with another cookie ({coclass})")
         assert exchange.status() == v.LOCK_PENDINGRESULT, "the refused response closed the transaction"
-
-
-@pytest.mark.requirement("lock.status-changed.event")
-def test_status_changes_raise_on_lock_status_changed(local, profile, v):
-    """Erratum lock-status-changed-undocumented: both event interfaces declare it."""
-    app_id, key = (profile.lock_id, profile.lock_key) if profile.lock_key else ("msgrspec", "no key")
-    for coclass in LOCKABLE:
-        exchange = Exchange(local, coclass, v).enabled()
-        exchange.changes(wait=False)
-        assert_ok(exchange.request(71), "RequestChallenge")
-        assert exchange.changes() == [v.LOCK_PENDINGRESULT], f"{coclass}: OnLockStatusChanged after RequestChallenge"
-        assert_ok(exchange.respond(app_id, key), "SendResponse")
-        exchange.result()
-        reported = exchange.changes()
-        assert reported == [exchange.status()], f"{coclass}: OnLockStatusChanged{reported} after SendResponse, " \
-                                                f"Status {exchange.status()}"
-        assert reported[0] in (v.LOCK_UNLOCKED, v.LOCK_UNLOCKFAILED)
 
 
 # -- the gate (lock-enforced) ---------------------------------------------------------------------------

@@ -101,18 +101,6 @@ def test_application_refuses_an_unregistered_guid(local, profile):
     assert not answer.ok, "put Application accepted a GUID that no application registered"
 
 
-@pytest.mark.requirement("session.application.not-ready")
-def test_application_is_fixed_once_the_invitation_is_out(invitation, local, v):
-    invitation.sent()
-    other = register_app(local, invitation.inviter_manager)
-    assert_hr(local.put(invitation.inviter_session, "Application", other), v.SR_SESSION_NOT_READY,
-              "put Application after Invite")
-    assert_ok(local.call(invitation.inviter_session, "Cancel", 0, None), "Cancel")
-    assert_hr(local.put(invitation.inviter_session, "Application", other), v.SR_SESSION_NOT_READY,
-              "put Application after Cancel")
-    assert local.get(invitation.inviter_session, "Application").value == invitation.app_guid
-
-
 @pytest.mark.requirement("session.application.too-long")
 def test_application_refuses_an_over_long_guid(local, profile, v):
     _, session = fresh_session(local, profile)
@@ -189,13 +177,6 @@ def test_inviting_oneself_is_refused(local, profile, v):
     seen: list = []
     barrier(local, manager, seen)
     assert not [e for e in seen if e.name == "OnInvitation"], "an invitation to oneself arrived"
-
-
-@pytest.mark.requirement("session.invite.not-ready")
-def test_invite_on_an_ended_session_is_refused(invitation, local, v):
-    invitation.sent()
-    assert_ok(local.call(invitation.inviter_session, "Cancel", 0, "withdrawn"), "Cancel")
-    assert_hr(invitation.send(), v.SR_SESSION_NOT_READY, "Invite on a cancelled session")
 
 
 @pytest.mark.requirement("session.invite.not-logged-on")
@@ -308,34 +289,6 @@ def test_accept_tells_the_inviter(invitation, local, peer, v):
     assert event.args == ("accepted!",), f"OnAccepted carried {event.args}"
 
 
-@pytest.mark.requirement("session.accept.wrong-state")
-def test_accept_only_answers_a_waiting_invitation(invitation, local, peer, profile, v):
-    _, ready = fresh_session(local, profile, "register")
-    assert_hr(local.call(ready, "Accept", None), v.SR_SESSION_STATE_INVALID, "Accept on a session that invited nobody")
-    invitation.accepted()
-    assert_hr(peer.call(invitation.recipient_session, "Accept", None), v.SR_SESSION_STATE_INVALID, "Accept twice")
-    mine, theirs = another_invitation(invitation)
-    assert_ok(local.call(mine, "Cancel", 0, None), "Cancel")
-    wait_for(peer, named(SESSION, "OnCancelled"), "OnCancelled on the recipient")
-    assert_hr(peer.call(theirs, "Accept", None), v.SR_SESSION_STATE_INVALID, "Accept after the inviter cancelled")
-
-
-@pytest.mark.requirement("session.accept.states")
-def test_acceptance_moves_both_sides_to_connected(invitation, local, peer, profile, v):
-    """Erratum session-state-descriptions-copied: the states mean what their names say."""
-    fence = barrier_manager(local, profile)
-    invitation.sent()
-    assert_ok(peer.call(invitation.recipient_session, "Accept", None), "Accept")
-    inviter_events = events_until(local, named(SESSION, "OnAccepted"), "OnAccepted")
-    recipient_events: list = []
-    connected(invitation, v)
-    barrier(local, fence, inviter_events)
-    barrier(peer, invitation.recipient_manager, recipient_events)
-    for side, events in (("inviter", inviter_events), ("recipient", recipient_events)):
-        assert v.SS_ACCEPTED in previous_states(events), \
-            f"the {side}'s session never left SS_ACCEPTED (states left: {previous_states(events)})"
-
-
 @pytest.mark.requirement("session.decline.notifies-inviter")
 def test_decline_tells_the_inviter_and_ends(invitation, local, peer, v):
     """Erratum accept-decline-data-recipient: the data goes to the inviter's session."""
@@ -349,20 +302,6 @@ def test_decline_tells_the_inviter_and_ends(invitation, local, peer, v):
     assert declined.args == ("not now",), f"OnDeclined carried {declined.args}"
 
 
-@pytest.mark.requirement("session.decline.not-invitee")
-def test_inviter_cannot_decline(invitation, local, v):
-    invitation.sent()
-    assert_hr(local.call(invitation.inviter_session, "Decline", None), v.SR_NOT_INVITEE,
-              "Decline on the inviter's session")
-
-
-@pytest.mark.requirement("session.decline.wrong-state")
-def test_decline_after_answering_is_refused(invitation, peer, v):
-    invitation.accepted()
-    assert_hr(peer.call(invitation.recipient_session, "Decline", None), v.SR_SESSION_STATE_INVALID,
-              "Decline after Accept")
-
-
 @pytest.mark.requirement("session.cancel.notifies-recipient")
 def test_cancel_tells_the_recipient_and_ends(invitation, local, peer, v):
     """Erratum cancel-caller: Cancel is the inviter's; OnCancelled reaches the recipient."""
@@ -373,14 +312,6 @@ def test_cancel_tells_the_recipient_and_ends(invitation, local, peer, v):
     assert "OnCancelled" in names, f"the recipient's session did not raise OnCancelled ({names})"
     assert names.index("OnCancelled") < names.index("OnTermination"), "OnTermination came before OnCancelled"
     assert events[names.index("OnCancelled")].args == ("changed my mind",)
-
-
-@pytest.mark.requirement("session.cancel.not-inviter")
-def test_recipient_cannot_cancel(invitation, peer, v):
-    """Erratum cancel-caller: a Cancel on the recipient's session is refused with SR_NOT_INVITER."""
-    invitation.sent()
-    assert_hr(peer.call(invitation.recipient_session, "Cancel", 0, None), v.SR_NOT_INVITER,
-              "Cancel on the recipient's session")
 
 
 # -- state -------------------------------------------------------------------------------------------------

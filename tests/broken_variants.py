@@ -42,6 +42,7 @@ class PartyWrapper(contract.Party):
     def __init__(self, inner: ReferenceParty):
         self.inner = inner
         self.signin = inner.signin
+        self.events_synchronous = inner.events_synchronous  # events pass straight through, as they were queued
 
     def target(self, obj: Any) -> Any:
         """The reference object behind an ObjRef (None if there is none)."""
@@ -624,6 +625,86 @@ class _BareSessionID(PartyWrapper):
 def session_id_without_braces() -> BrokenAdapter:
     """SessionID is a GUID without its braces (xxxxxxxx-... instead of {xxxxxxxx-...})."""
     return BrokenAdapter(fault_of("session_id_without_braces"), _BareSessionID)
+
+
+# -- life cycles (the state machines' cells) ---------------------------------------------------------------
+
+class _AcceptWhenReady(PartyWrapper):
+    def call(self, obj, method, args=()):
+        session = self.target(obj)
+        if _is(method, "Accept") and isinstance(session, Session) and session.state == codes.SS_READY:
+            return Outcome(codes.S_OK)  # taken as an answer, though there is no invitation to accept
+        return super().call(obj, method, args)
+
+
+@_broken
+def session_accepts_accept_when_ready() -> BrokenAdapter:
+    """Accept on a session in SS_READY (nothing to accept) answers S_OK instead of SR_SESSION_STATE_INVALID."""
+    return BrokenAdapter(fault_of("session_accepts_accept_when_ready"), _AcceptWhenReady)
+
+
+class _ReopensAfterFailure(PartyWrapper):
+    def call(self, obj, method, args=()):
+        lock = self.target(obj)
+        if _is(method, "RequestChallenge") and getattr(lock, "lock_status", None) == codes.LOCK_UNLOCKFAILED:
+            lock.lock_status = codes.LOCK_INITIALIZED  # the failure is forgotten: a new exchange may start
+        return super().call(obj, method, args)
+
+
+@_broken
+def lock_reopens_after_failure() -> BrokenAdapter:
+    """RequestChallenge in LOCK_UNLOCKFAILED starts a new exchange instead of answering MSGR_E_API_UNLOCK_FAILED."""
+    return BrokenAdapter(fault_of("lock_reopens_after_failure"), _ReopensAfterFailure)
+
+
+class _DeclinedAfterTermination(PartyWrapper):
+    def events(self):
+        found = super().events()
+        names = [e.name for e in found]
+        if "OnDeclined" in names and "OnTermination" in names[names.index("OnDeclined"):]:
+            declined = found.pop(names.index("OnDeclined"))
+            found.insert(len(found) - [e.name for e in reversed(found)].index("OnTermination"), declined)
+        return found
+
+
+@_broken
+def declined_after_termination() -> BrokenAdapter:
+    """The inviter's session raises OnDeclined after OnTermination instead of before it (events out of order)."""
+    return BrokenAdapter(fault_of("declined_after_termination"), _DeclinedAfterTermination)
+
+
+class _CancelKeepsInvitation(PartyWrapper):
+    def call(self, obj, method, args=()):
+        session = self.target(obj)
+        before = session.state if isinstance(session, Session) else None
+        outcome = super().call(obj, method, args)
+        if _is(method, "Cancel") and outcome.ok and before == codes.SS_INVITATION:
+            session.state = codes.SS_INVITATION  # the events went out, the state stays behind
+        return outcome
+
+
+@_broken
+def cancel_leaves_invitation() -> BrokenAdapter:
+    """After a successful Cancel the inviter's session stays in SS_INVITATION instead of SS_CANCELLED."""
+    return BrokenAdapter(fault_of("cancel_leaves_invitation"), _CancelKeepsInvitation)
+
+
+class _ContextDataOneWay(PartyWrapper):
+    def call(self, obj, method, args=()):
+        session = self.target(obj)
+        if _is(method, "SendContextData") and isinstance(session, Session) and session.is_invitee \
+                and session.other is not None and session.other.sent_context:
+            return Outcome(codes.SR_SESSION_STATE_INVALID)  # as if the channel could carry one direction only
+        return super().call(obj, method, args)
+
+
+@_broken
+def context_data_one_way() -> BrokenAdapter:
+    """Once the inviter has sent context data, the invitee's SendContextData is refused (SR_SESSION_STATE_INVALID).
+
+    No single cell shows it: the shortest path to the invitee's SendContextData sends nothing first. Four
+    steps do: Invite, Accept, SendContextData by the inviter, SendContextData by the invitee."""
+    return BrokenAdapter(fault_of("context_data_one_way"), _ContextDataOneWay)
 
 
 # -- breaking the adapter contract -------------------------------------------------------------------------

@@ -27,7 +27,7 @@ def test_scaled_spec_loads_with_the_expected_counts(synth, tmp_path, factor):
     expected = synth.expected_counts(factor)
     counts = {section: len(getattr(spec, section)) for section in
               ("pages", "hresults", "coclasses", "interfaces", "dispinterfaces", "enums", "types", "requirements",
-               "errata")}
+               "errata", "state_machines")}
     counts["enum_values"] = sum(len(e.values) for e in spec.enums.values())
     counts["members"] = sum(len(i.members) for i in spec.interfaces.values())
     counts["events"] = sum(len(d.events) for d in spec.dispinterfaces.values())

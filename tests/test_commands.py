@@ -46,6 +46,19 @@ def test_export_schema_rejects_a_damaged_document():
     assert any("'vtable' is a required property" in e.message for e in errors)
 
 
+def test_export_carries_every_cell_of_the_state_machines():
+    document = json.loads(json.dumps(export(load_spec())))
+    session = document["state_machines"]["SESSION_STATE"]
+    cells = {cell["id"]: cell for cell in session["cells"]}
+    accept = cells["SESSION_STATE@SS_INVITATION:Accept/invitee"]["outcomes"][0]
+    assert (accept["code"], accept["to_state"], accept["through"]) == ("S_OK", "SS_CONNECTED", ["SS_ACCEPTED"])
+    assert accept["peer"]["events"][0] == {"name": "OnAccepted", "args": []}
+    assert cells["SESSION_STATE@SS_READY:Cancel/inviter"]["unspecified"]
+    del session["cells"][0]["outcomes"]
+    errors = list(jsonschema.Draft202012Validator(resources.schema("export")).iter_errors(document))
+    assert any("'outcomes' is a required property" in e.message for e in errors)
+
+
 def test_export_vtable_counts_inherited_slots():
     document = export(load_spec())
     manager = document["interfaces"]["IMsgrSessionManager"]

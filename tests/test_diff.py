@@ -125,3 +125,26 @@ def test_fail_on_breaking_sets_the_exit_status(modified, flag, status):
     same = subprocess.run([sys.executable, "-m", "msgrspec", "diff", str(resources.spec_dir()),
                            str(resources.spec_dir()), *flag], capture_output=True, text=True)
     assert same.returncode == 0, same.stderr
+
+
+def test_a_changed_cell_of_a_state_machine_is_a_changed_assertion(tmp_path):
+    """A new code for one cell changes that cell's assertion and the machine; an unspecified cell that gets
+    decided is a new assertion, and the other cells stay as they were."""
+    copy = tmp_path / "spec"
+    shutil.copytree(resources.spec_dir(), copy)
+    path = copy / "state-machines.yaml"
+    text = path.read_text()
+    text = text.replace("        code: MSGR_E_API_PENDING_UNLOCK\n", "        code: MSGR_E_API_LOCKED\n", 1)
+    text = text.replace("        states: [SS_READY, SS_CANCELLED, SS_DECLINED]\n        reason:",
+                        "        states: [SS_CANCELLED, SS_DECLINED]\n        reason:", 1)
+    text = text.replace("      - operation: SendContextData\n        roles: [inviter]\n",
+                        "      - {operation: Cancel, roles: [inviter], states: [SS_READY], code: E_FAIL,\n"
+                        "         source: {pages: [im-imsgrsession-cancel-method.md], origin: spec}}\n"
+                        "      - operation: SendContextData\n        roles: [inviter]\n", 1)
+    path.write_text(text)
+    result = diff_specs(load_spec(), load_spec(copy))
+    assert result["assertions"]["changed"] == ["LockStatus@LOCK_PENDINGRESULT:RequestChallenge"]
+    assert result["assertions"]["added"] == ["SESSION_STATE@SS_READY:Cancel/inviter"]
+    changed = {c["name"] for c in result["items"]["changed"]}
+    assert {"state machine LockStatus", "state machine SESSION_STATE"} <= changed
+    assert "new assertion: SESSION_STATE@SS_READY:Cancel/inviter" in result["breaking"]

@@ -487,3 +487,44 @@ def test_interface_pages_show_the_whole_declaration_as_idl_generates_it():
         assert runs, f"{item.name}: the page's IDL is not a part of `msgrspec idl`"
         members = item.members if keyword == "interface" else item.events
         assert sum(f" {m.name}(" in line for m in members for line in lines) >= len(members), item.name
+
+
+# ---------------------------------------------------------------- state machines
+
+def test_each_machine_is_drawn_on_its_enumeration_page_and_its_own(spec, site):
+    import xml.etree.ElementTree as ElementTree
+
+    for machine in spec.state_machines.values():
+        own = site.pages[item_location(machine)[0]]
+        enum = site.pages[item_location(spec.enums[machine.name])[0]]
+        for page in (own, enum):
+            drawing = re.search(r"<svg .*?</svg>", page, re.S)
+            assert drawing, f"no drawing of {machine.name}"
+            svg = ElementTree.fromstring(drawing.group(0))  # a well-formed SVG document
+            ns = "{http://www.w3.org/2000/svg}"
+            drawn = {g.get("data-state") for g in svg.iter(f"{ns}g") if g.get("class") == "msgrspec-state"}
+            assert drawn == set(machine.states)
+            arrows = [g for g in svg.iter(f"{ns}g") if g.get("class") == "msgrspec-transition"]
+            assert len(arrows) == len({(t.from_state, t.to_state) for t in machine.transitions
+                                       if t.to_state != t.from_state})
+        assert "<script" not in own and "http" not in re.search(r"<svg .*?</svg>", own, re.S).group(0)[60:]
+
+
+def test_the_cells_table_has_every_cell_and_with_a_report_its_verdict(spec):
+    machine = spec.state_machines["SESSION_STATE"]
+    page = _markdown(generate_pages(spec).pages[item_location(machine)[0]])
+    table_html = page[page.index("Every call in every state"):page.index("Transitions")]
+    rows = re.findall(r"<tr>.*?</tr>", table_html, re.S)[1:]
+    assert len(rows) == len({(c.state, c.role) for c in machine.cells})
+    assert sum(r.count("<td>") - 1 for r in rows) == len(machine.cells) == 54
+    assert table_html.count("unspecified</span>") == 4
+    report = {"format": "msgrspec-report", "version": 1, "adapter": "reference", "implementation": "impl",
+              "spec_sha256": spec.digest, "summary": {"passed": 1, "failed": 1}, "requirements": {},
+              "tests": {"SESSION_STATE@SS_READY:Accept/inviter": {"outcome": "failed", "requirements": [],
+                                                                  "item": "SESSION_STATE", "message": "no"},
+                        "SESSION_STATE@SS_READY:Invite/inviter": {"outcome": "passed", "requirements": [],
+                                                                  "item": "SESSION_STATE", "message": None}}}
+    with_report = generate_pages(spec, report).pages[item_location(machine)[0]]
+    row = next(line for line in with_report.splitlines() if line.startswith("| <code>SS&#95;READY</code> (inviter)"))
+    cells = row.split(" | ")
+    assert "msgrspec-pass" in cells[1] and "msgrspec-fail" in cells[2] and "msgrspec-" not in cells[3]

@@ -139,6 +139,34 @@ def test_search_finds_register_application(server, page):
     page.screenshot(path=str(SCREENSHOT))
 
 
+@pytest.mark.parametrize("path, states", [
+    ("reference/state-machines/SESSION_STATE/", {"SS_READY", "SS_INVITATION", "SS_CONNECTED", "SS_CANCELLED",
+                                                 "SS_DECLINED"}),
+    ("reference/enums/LockStatus/", {"LOCK_NOTINITIALIZED", "LOCK_INITIALIZED", "LOCK_PENDINGRESULT",
+                                     "LOCK_UNLOCKED", "LOCK_UNLOCKFAILED", "LOCK_DISABLED"}),
+])
+def test_state_machine_diagram_is_drawn(server, page, path, states):
+    """The diagram is drawn by the browser from inline SVG (nothing fetched): every state box has a size,
+    lies inside the drawing, and the boxes do not overlap."""
+    assert page.goto(server + path).status == 200
+    drawing = page.locator("svg.msgrspec-machine").first
+    drawing.wait_for(state="visible")
+    outer = drawing.bounding_box()
+    assert outer and outer["width"] > 300 and outer["height"] > 100, outer
+    boxes = {}
+    for state in states:
+        box = page.locator(f"svg.msgrspec-machine g[data-state='{state}'] rect").first.bounding_box()
+        assert box and box["width"] > 50 and box["height"] > 20, (state, box)
+        assert outer["x"] <= box["x"] and box["x"] + box["width"] <= outer["x"] + outer["width"] + 1, state
+        boxes[state] = box
+    assert set(page.locator("svg.msgrspec-machine g.msgrspec-state text").all_text_contents()) == states
+    for a in boxes.values():
+        overlapping = [b for b in boxes.values() if b is not a and abs(a["x"] - b["x"]) < a["width"]
+                       and abs(a["y"] - b["y"]) < a["height"]]
+        assert not overlapping, "state boxes overlap"
+    assert page.locator("svg.msgrspec-machine g.msgrspec-transition path").count() >= 4
+
+
 def test_every_internal_link_resolves(server, static_page):
     """Crawl from the home page: every same-origin link answers 200, and every #fragment exists on its page."""
     page = static_page

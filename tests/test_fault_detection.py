@@ -61,6 +61,9 @@ class Expect:
     select: tuple[str, ...] = ()  # empty: the whole suite
     message: str | None = None  # a text every catching assertion's failure message contains
     timeout: float | None = None  # --msgrspec-timeout for the run
+    #: caught_by is every assertion that fails and `blocked` every one blocked; all else as against the reference
+    exact: bool = False
+    blocked: tuple[str, ...] = ()
 
     @property
     def adapter(self) -> str:
@@ -72,8 +75,15 @@ class Expect:
 
 
 SESSION_MANAGER = interfaces("IMsgrSessionManager")
-SESSION = interfaces("IMsgrSession")
-LOCK = interfaces("IMsgrLock")
+SESSION = interfaces("IMsgrSession", "SESSION_STATE")
+LOCK = interfaces("IMsgrLock", "LockStatus")
+LIFE_CYCLES = interfaces("SESSION_STATE", "LockStatus")
+EXPLORE_SESSIONS = "lifecycle.cells+session.state.values"
+EXPLORE_LOCKS = "lifecycle.cells+lock.status-changed.event"
+EXPLORE_TIMEOUT = 300  # shrinking a walk replays it many times; on a loaded machine that outlasts 30 s
+CANCELLED_CELLS = tuple(f"SESSION_STATE@SS_CANCELLED:{op}/{role}" for role, ops in (
+    ("inviter", ("Invite", "Accept", "Decline", "SendContextData", "Application")),
+    ("invitee", ("Invite", "Accept", "Decline", "Cancel", "SendContextData", "Application"))) for op in ops)
 ACCESS = requirements("structure.property-access")
 TYPE_INFO = requirements("structure.signatures", "structure.enum-values")
 
@@ -115,17 +125,40 @@ EXPECTATIONS = [
                                                "session-manager.unregister.event"), SESSION_MANAGER,
            "expected SR_APP_NOT_REGISTERED (0x8100060E), got S_OK (0x00000000)"),
     Expect("invite_self_allowed", ("session.invite.self",), SESSION, "expected SR_INVITED_SELF (0x81000613), got S_OK (0x00000000)"),
-    Expect("cancel_by_invitee_allowed", ("session.cancel.not-inviter",), SESSION,
-           "expected SR_NOT_INVITER (0x8100060C), got S_OK (0x00000000)"),
-    Expect("decline_by_inviter_allowed", ("session.decline.not-invitee",), SESSION,
-           "expected SR_NOT_INVITEE (0x8100060B), got S_OK (0x00000000)"),
+    Expect("cancel_by_invitee_allowed", tuple(f"SESSION_STATE@{state}:Cancel/invitee" for state in
+                                              ("SS_INVITATION", "SS_CONNECTED", "SS_CANCELLED", "SS_DECLINED")),
+           SESSION, "expected SR_NOT_INVITER (0x8100060C), got S_OK (0x00000000)"),
+    Expect("decline_by_inviter_allowed", tuple(f"SESSION_STATE@{state}:Decline/inviter" for state in
+                                               ("SS_READY", "SS_INVITATION", "SS_CONNECTED", "SS_CANCELLED",
+                                                "SS_DECLINED")),
+           SESSION, "expected SR_NOT_INVITEE (0x8100060B), got S_OK (0x00000000)"),
     # Lock and Key
-    Expect("lock_opens_twice", ("lock.once-per-session",), LOCK, "RequestChallenge after unlocking"),
+    Expect("lock_opens_twice", ("LockStatus@LOCK_UNLOCKED:RequestChallenge",), LOCK,
+           "expected MSGR_E_API_ALREADY_UNLOCKED (0x81000754), got S_OK (0x00000000)"),
     Expect("calls_allowed_while_locked", ("lock.gate.session-manager", "lock.gate.messenger-private",
                                           "lock.gate.opens", "lock.per-object"),
            interfaces("IMsgrLock", "MsgrSessionManager", "MessengerPriv"), "got S_OK (0x00000000)"),
-    Expect("lock_accepts_any_response", ("lock.response.failure",), LOCK, "OnLockResult"),
+    Expect("lock_accepts_any_response", ("LockStatus@LOCK_PENDINGRESULT:SendResponse[wrong]",), LOCK,
+           "State afterwards is LOCK_UNLOCKED, expected LOCK_UNLOCKFAILED"),
     Expect("lock_up_before_any_sink", ("lock.status.not-initialized",), LOCK, "before any sink is connected"),
+    # life cycles: each fault fails exactly its cells; a failed step on the way blocks the cells behind it
+    # (the stateful explorations walk the same machine and find each fault too)
+    Expect("session_accepts_accept_when_ready", ("SESSION_STATE@SS_READY:Accept/inviter", EXPLORE_SESSIONS),
+           LIFE_CYCLES, "expected SR_SESSION_STATE_INVALID (0x81000614), got S_OK (0x00000000)", exact=True,
+           timeout=EXPLORE_TIMEOUT),
+    Expect("lock_reopens_after_failure", ("LockStatus@LOCK_UNLOCKFAILED:RequestChallenge", EXPLORE_LOCKS),
+           LIFE_CYCLES, "expected MSGR_E_API_UNLOCK_FAILED (0x81000753), got S_OK (0x00000000)", exact=True,
+           timeout=EXPLORE_TIMEOUT),
+    Expect("declined_after_termination", ("SESSION_STATE@SS_INVITATION:Decline/invitee", EXPLORE_SESSIONS),
+           LIFE_CYCLES, "the other party's events were [OnStateChanged(SS_INVITATION), OnTermination", exact=True,
+           timeout=EXPLORE_TIMEOUT),
+    Expect("cancel_leaves_invitation", ("SESSION_STATE@SS_INVITATION:Cancel/inviter", EXPLORE_SESSIONS), LIFE_CYCLES,
+           "State afterwards is SS_INVITATION, expected SS_CANCELLED", exact=True, blocked=CANCELLED_CELLS,
+           timeout=EXPLORE_TIMEOUT),
+    # only a walk of four steps shows this one: no cell fails, the exploration does
+    Expect("context_data_one_way", (EXPLORE_SESSIONS,), LIFE_CYCLES,
+           "step 4 of the walk [Invite/inviter, Accept/invitee, SendContextData/inviter, SendContextData/invitee]",
+           exact=True, timeout=EXPLORE_TIMEOUT),
     Expect("no_imsgrlock_interface", ("MsgrSessionManager#qi:IMsgrLock", "MessengerPriv#qi:IMsgrLock",
                                       "lock.interface.objects"),
            requirements("structure.query-interface", "lock.interface.objects"), "E_NOINTERFACE (0x80004002)"),
@@ -333,6 +366,19 @@ def test_suite_catches_the_fault(expect: Expect, runs: Runs, baseline: Run):
             assert expect.message in (result["message"] or ""), \
                 f"{fault}: {assertion} failed for another reason: {result['message']}"
         assert result["reproducer"], f"{assertion}: the failure carries no reproducer"
+    if expect.exact:
+        tests = run.report["tests"]
+        by_outcome = {kind: {key for key, result in tests.items() if result["outcome"] == kind}
+                      for kind in ("failed", "blocked")}
+        assert by_outcome["failed"] == set(expect.caught_by), f"{fault}: failed {sorted(by_outcome['failed'])}"
+        assert by_outcome["blocked"] == set(expect.blocked), f"{fault}: blocked {sorted(by_outcome['blocked'])}"
+        for key in expect.blocked:
+            assert expect.caught_by[0] in tests[key]["message"], f"{key} is blocked by another step: {tests[key]}"
+        reference = baseline.report["tests"]
+        changed = {key: (reference[key]["outcome"], result["outcome"]) for key, result in tests.items()
+                   if key not in by_outcome["failed"] | by_outcome["blocked"]
+                   and result["outcome"] != reference[key]["outcome"]}
+        assert not changed, f"{fault}: assertions it does not touch changed outcome (reference, broken): {changed}"
 
 
 @pytest.mark.parametrize("expect", WHOLE_RUNS, ids=[e.variant for e in WHOLE_RUNS])

@@ -40,3 +40,13 @@ def test_a_code_is_a_gap_until_checked_or_excused(tmp_path):
         "{code: S_OK, meaning: Fine.}", "{code: S_OK, meaning: Fine., untestable: Nothing can observe it.}")
     excused = write_spec(tmp_path / "excused", {**MINI_SPEC, "interfaces/IMini.yaml": excused_text})
     assert "IMini.Ping#S_OK" not in subjects(excused) and "IMini.Ping" in subjects(excused)
+
+
+def test_a_state_machine_cell_covers_the_code_it_expects():
+    """The cells check return codes too: a code only a cell expects is covered by that cell alone."""
+    ledger = {entry.subject: entry for entry in build_ledger(load_spec())}
+    accept = ledger["IMsgrSession.Accept#SR_SESSION_STATE_INVALID"].covered_by
+    assert "SESSION_STATE@SS_READY:Accept/inviter" in accept
+    assert "LockStatus@LOCK_PENDINGRESULT:RequestChallenge" in \
+        ledger["IMsgrLock.RequestChallenge#MSGR_E_API_PENDING_UNLOCK"].covered_by
+    assert not any("@" in c for c in ledger["IMsgrSession.Invite#MSGR_E_NOT_LOGGED_ON"].covered_by)

@@ -439,7 +439,8 @@ def assert_in_process_verdicts(tmp_path, report: dict, *selection: str) -> None:
 # -- the command line -------------------------------------------------------------------------------------------
 
 def test_msgrspec_test_runs_a_process(tmp_path):
-    run, report, _ = msgrspec_test(tmp_path, "-q", "--adapter", PROCESS, "--interface", "IMsgrLock", "--", *SERVE)
+    run, report, _ = msgrspec_test(tmp_path, "-q", "--adapter", PROCESS, "--interface", "IMsgrLock",
+                                   "--interface", "LockStatus", "--", *SERVE)
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
     assert_in_process_verdicts(tmp_path, report, "--interface", "IMsgrLock")
     assert report["implementation"] == "msgrspec reference implementation"
@@ -470,6 +471,7 @@ def test_process_adapter_without_a_command_is_a_usage_error(tmp_path):
 
 
 def test_dashes_still_pass_pytest_arguments_to_the_reference(tmp_path):
-    run, report, _ = msgrspec_test(tmp_path, "--interface", "IMsgrLock", "--", "-q", "-x")
+    run, report, _ = msgrspec_test(tmp_path, "--interface", "IMsgrLock", "--interface", "LockStatus", "--", "-q",
+                                   "-x")
     assert run.returncode == 0, run.stdout[-2000:]
     assert_in_process_verdicts(tmp_path, report, "--interface", "IMsgrLock")

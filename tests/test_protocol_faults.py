@@ -1,7 +1,7 @@
 """An implementation that crashes, hangs, writes garbage or exits in mid-run: the run goes on.
 
-Each case runs the IMsgrLock part of the suite through the process adapter against
-tests/protocol_fault_server.py, which injects one fault at its 40th request (the first
+Each case runs the IMsgrLock and LockStatus part of the suite through the process adapter
+against tests/protocol_fault_server.py, which injects one fault at its 40th request (the first
 process only). The test that meets the fault fails with a reason naming it and quoting the
 server's stderr; the server is restarted and every other test passes; the report is written.
 A fault met inside a step another assertion owns (a prerequisite) is reported "blocked", with
@@ -28,7 +28,8 @@ CASES = {
 def test_one_fault_fails_one_test_and_the_run_goes_on(tmp_path, mode):
     marker = tmp_path / "fired"
     run, report, elapsed = msgrspec_test(
-        tmp_path, "-q", "--adapter", PROCESS, "--interface", "IMsgrLock", "--call-timeout", "2",
+        tmp_path, "-q", "--adapter", PROCESS, "--interface", "IMsgrLock", "--interface", "LockStatus",
+        "--call-timeout", "2",
         "--", sys.executable, FAULT_SERVER, mode, "40", str(marker), timeout=300)
     assert report is not None, run.stdout[-3000:] + run.stderr[-3000:]
     assert marker.read_text() == mode, "the fault never fired"

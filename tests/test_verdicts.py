@@ -188,3 +188,24 @@ def test_launch_not_implemented_is_not_applicable(tmp_path):
     assert test["outcome"] == "not-applicable", test
     assert "Party.launch answers E_NOTIMPL" in test["message"] and "not applicable" in test["message"]
     assert suite(tmp_path, "reference", "--msgrspec-requirement", rid)["tests"][rid]["outcome"] == "passed"
+
+
+def test_exploration_shrinks_a_four_step_fault_to_a_reproducer_replay_runs(tmp_path):
+    """A fault no single cell shows (tests/broken_variants.py: context_data_one_way): the stateful exploration
+    finds it, shrinks the walk to the four steps it needs, and `msgrspec replay` runs that walk again."""
+    variant, assertion = "broken_variants:context_data_one_way", "lifecycle.cells+session.state.values"
+    report = suite(tmp_path, variant, "--msgrspec-interface", "SESSION_STATE", "--msgrspec-timeout", "300")
+    failed = sorted(k for k, t in report["tests"].items() if t["outcome"] == "failed")
+    assert failed == [assertion], failed
+    test = report["tests"][assertion]
+    assert "step 4 of the walk [Invite/inviter, Accept/invitee, SendContextData/inviter, SendContextData/invitee]" \
+        in test["message"], test["message"]
+    walked = [step["args"][1] for step in test["reproducer"] if step["op"] == "call"
+              and step["args"][1] in ("Invite", "Accept", "Decline", "Cancel", "SendContextData")]
+    assert walked == ["Invite", "Accept", "SendContextData", "SendContextData"], walked
+    path = tmp_path / "exploration.json"
+    path.write_text(json.dumps(report))
+    again = replay(path, assertion, variant)
+    assert again.returncode == 0 and "reproduced: all" in again.stdout, again.stdout[-2000:] + again.stderr
+    fixed = replay(path, assertion, "reference")
+    assert fixed.returncode == 1 and "not reproduced" in fixed.stdout, fixed.stdout[-2000:]

@@ -101,6 +101,10 @@ class Party(abc.ABC):
 
     #: the sign-in name of this party's user
     signin: str
+    #: True when every event an operation causes is queued before the operation returns (an in-process
+    #: implementation): the suite then need not wait to show that an event did not arrive
+    events_synchronous: bool = False
+
     @abc.abstractmethod
     def create(self, coclass: str) -> Outcome:
         """CoCreateInstance by coclass name or CLSID; value: an ObjRef for the default interface."""

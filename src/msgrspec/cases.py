@@ -13,6 +13,7 @@ from typing import Any
 
 import attrs
 
+from .machines import path_to
 from .model import Constraint, Interface, Method, Param, Property, Spec
 
 #: requirements of the spec that the structural cases check
@@ -199,12 +200,32 @@ def constraint_cases(spec: Spec) -> list[Case]:
     return cases
 
 
+#: the requirement every cell of a state machine checks
+CELL_REQUIREMENT = "lifecycle.cells"
+
+
+def state_cell_cases(spec: Spec) -> list[Case]:
+    """One case per decided (state, operation, role) of each state machine, with the path into its state."""
+    cases = []
+    for machine in spec.state_machines.values():
+        for cell in machine.cells:
+            if cell.unspecified is not None:
+                continue
+            _, path = path_to(machine, cell.state, cell.role)
+            cited = dict.fromkeys(r for t in cell.outcomes for r in t.requirements if r in spec.requirements)
+            base = (CELL_REQUIREMENT,) if CELL_REQUIREMENT in spec.requirements else ()
+            cases.append(Case(cell.id, "state-cell", machine.name, base + tuple(cited),
+                              {"cell": cell, "path": path}))
+    return cases
+
+
 GENERATORS = {
     "coclass_case": coclass_cases,
     "query_interface_case": query_interface_cases,
     "signature_case": signature_cases,
     "access_case": access_cases,
     "constraint_case": constraint_cases,
+    "state_cell_case": state_cell_cases,
 }
 
 

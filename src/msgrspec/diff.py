@@ -19,7 +19,7 @@ from .model import Spec
 
 #: fields whose change does not alter what an implementation must do
 _EDITORIAL = {"summary", "remarks", "links", "source", "support", "untestable", "meaning", "statement", "title",
-              "says", "rationale", "note", "helpstring", "loc"}
+              "says", "rationale", "note", "helpstring", "loc", "reason", "condition"}
 
 
 #: fields that hold items compared on their own (members, events, enumeration values): in their container
@@ -76,6 +76,7 @@ def _named(spec: Spec) -> dict[str, Any]:
     found = {item.qualname: item for item in spec.items()}
     found.update({f"requirement {rid}": r for rid, r in spec.requirements.items()})
     found.update({f"erratum {eid}": e for eid, e in spec.errata.items()})
+    found.update({f"state machine {name}": m for name, m in spec.state_machines.items()})
     return found
 
 

@@ -10,7 +10,7 @@ from typing import Any
 import attrs
 
 from . import __version__
-from .model import HResult, Interface, Property, Spec
+from .model import HResult, Interface, Property, Spec, StateMachine
 
 EXPORT_FORMAT = "msgrspec-export"
 EXPORT_VERSION = 1
@@ -40,6 +40,13 @@ def _hresult(hresult: HResult) -> dict:
     return {**_plain(hresult), "hex": hresult.hex}
 
 
+def _machine(machine: StateMachine) -> dict:
+    data = _plain(machine)
+    for cell, exported in zip(machine.cells, data["cells"]):
+        exported["id"] = cell.id
+    return data
+
+
 def export(spec: Spec) -> dict:
     """The whole spec as JSON-ready data."""
     return {
@@ -57,4 +64,5 @@ def export(spec: Spec) -> dict:
         "types": {name: _plain(t) for name, t in spec.types.items()},
         "requirements": {rid: _plain(r) for rid, r in spec.requirements.items()},
         "errata": {eid: _plain(e) for eid, e in spec.errata.items()},
+        "state_machines": {name: _machine(m) for name, m in spec.state_machines.items()},
     }

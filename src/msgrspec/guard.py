@@ -49,6 +49,8 @@ class GuardedParty:
         self.role = role
         self.trace = trace
         self.signin = self._guard("signin", (), lambda: party.signin, str)
+        self.events_synchronous = self._guard("events_synchronous", (),
+                                              lambda: getattr(party, "events_synchronous", False), bool)
 
     def _guard(self, operation: str, args: tuple, thunk, expected: type | tuple) -> Any:
         try:
@@ -69,7 +71,7 @@ class GuardedParty:
                                f"{type(result).__name__} {result!r:.80}, not {names}")
         if isinstance(result, Outcome) and not isinstance(result.hr, int):
             raise AdapterFault(f"the adapter answered {operation} with an HRESULT of type {type(result.hr).__name__}")
-        if operation != "signin":  # an attribute, not an operation
+        if operation not in ("signin", "events_synchronous"):  # attributes, not operations
             self.trace.record(self.role, operation, args, result)
         return result
 

@@ -38,8 +38,14 @@ def _behaviour(spec: Spec) -> dict[str, list]:
 def build_ledger(spec: Spec) -> list[Entry]:
     behaviour = _behaviour(spec)
     cases: dict[tuple[str, str], list] = {}  # (kind, item) -> its cases, in order: one pass, not one per member
+    by_cell: dict[tuple[str, str], list[str]] = {}  # (member, code) -> the state-machine cells that check it
     for case in all_cases(spec):
         cases.setdefault((case.kind, case.item), []).append(case)
+        if case.kind == "state-cell":
+            cell = case.data["cell"]
+            member = spec.state_machines[case.item].operation(cell.operation).member
+            for code in dict.fromkeys(t.code for t in cell.outcomes):
+                by_cell.setdefault((member, code), []).append(case.id)
     event_requirements: dict[str, list[str]] = {}
     for requirement in spec.requirements.values():
         if not requirement.untestable:
@@ -63,8 +69,9 @@ def build_ledger(spec: Spec) -> list[Entry]:
                 by_requirement = [r.id for r in reqs if code.code in r.codes]
                 by_limit = [c.id for c in limits if c.data["constraint"].error == code.code]
                 success = [r.id for r in reqs] if code.code in ("S_OK", "S_FALSE") and not code.untestable else []
+                cells = by_cell.get((member.qualname, code.code), [])
                 entries.append(Entry("return-code", f"{member.qualname}#{code.code}",
-                                     tuple(by_requirement + by_limit + success), code.untestable))
+                                     tuple(by_requirement + by_limit + success + cells), code.untestable))
     for dispinterface in spec.dispinterfaces.values():
         for event in dispinterface.events:
             reqs = event_requirements.get(event.qualname, [])

@@ -28,14 +28,16 @@ if TYPE_CHECKING:
 
 from . import modelcache, resources
 from .errors import Location, Problem, SpecError
+from .machines import parse_event, shortest_paths, step
 from .model import (
-    Coclass, Constraint, Dispinterface, Enum, EnumValue, Erratum, Event, ExternalType, HResult, Interface,
-    Library, Method, Page, Param, Property, Reading, Requirement, ReturnCode, Source, Spec, Support, frozen_map,
+    Cell, Coclass, Constraint, Dispinterface, Effect, Enum, EnumValue, Erratum, Event, ExternalType, HResult,
+    Interface, Library, MachineEvent, Method, NotState, Operation, Page, Param, Property, Reading, Requirement,
+    ReturnCode, Role, Source, Spec, StateMachine, Support, Transition, frozen_map, parties_of,
 )
 from .yamlfile import DataPath, LocatedData, read_bytes, read_yaml
 
 SECTIONS = ("library", "pages", "hresults", "coclasses", "interfaces", "dispinterfaces", "enums", "types",
-            "requirements", "errata")
+            "requirements", "errata", "state_machines")
 #: sections whose keys name items in the one namespace of the type library
 ITEM_SECTIONS = ("coclasses", "interfaces", "dispinterfaces", "enums", "types")
 #: IDL types that need no declaration
@@ -207,6 +209,8 @@ class _Builder:
         self.origin: dict[str, tuple[LocatedData, DataPath]] = {}
         self.sections: dict[str, dict[str, tuple[Any, LocatedData]]] = {s: {} for s in SECTIONS if s != "library"}
         self.library_raw: tuple[Any, LocatedData] | None = None
+        #: per machine: its answers (as transitions that stay) and unspecified cells, for the checks
+        self.machine_parts: dict[str, tuple[list[Transition], dict[tuple, tuple[str, str | None, Location]]]] = {}
         for located in files:
             self._merge(located)
 
@@ -385,11 +389,89 @@ class _Builder:
         pages = {name: Page(name, raw["title"], raw.get("documents"), raw.get("absent", False))
                  for name, (raw, _) in self.sections["pages"].items()}
 
+        state_machines = {name: self._state_machine(name, raw, located)
+                          for name, (raw, located) in self.sections["state_machines"].items()}
+
         index = self._index(interfaces, dispinterfaces, coclasses, enums, types, hresults)
         return Spec(library=library, pages=frozen_map(pages), hresults=frozen_map(hresults),
                     coclasses=frozen_map(coclasses), interfaces=frozen_map(interfaces),
                     dispinterfaces=frozen_map(dispinterfaces), enums=frozen_map(enums), types=frozen_map(types),
-                    requirements=frozen_map(requirements), errata=frozen_map(errata), index=frozen_map(index))
+                    requirements=frozen_map(requirements), errata=frozen_map(errata),
+                    state_machines=frozen_map(state_machines), index=frozen_map(index))
+
+    @staticmethod
+    def _events(raw: list | None) -> tuple[MachineEvent, ...]:
+        return tuple(parse_event(text) for text in raw or ())
+
+    def _transition(self, raw: dict, located: LocatedData, path: DataPath, **fixed: Any) -> Transition:
+        """A transition, or (with `fixed` from, to, role) one cell of an answer."""
+        peer = raw.get("peer")
+        return Transition(
+            from_state=fixed.get("from_state", raw.get("from")), operation=raw["operation"],
+            role=fixed.get("role", raw.get("role")), code=raw["code"], to_state=fixed.get("to_state", raw.get("to")),
+            through=tuple(raw.get("through", ())), events=self._events(raw.get("events")),
+            peer=Effect(peer.get("from"), tuple(peer.get("through", ())), peer.get("to"),
+                        self._events(peer.get("events")))
+            if peer is not None else None,
+            condition=raw.get("condition"), requirements=tuple(raw.get("requirements", ())), erratum=raw.get("erratum"),
+            source=self._source(raw.get("source")), answer="from_state" in fixed, loc=located.where(path))
+
+    def _state_machine(self, name: str, raw: dict, located: LocatedData) -> StateMachine:
+        path = ("state_machines", name)
+        self.origin[f"state machine {name}"] = (located, path)
+        roles = tuple(Role(r["name"], r["summary"]) for r in raw.get("roles", ()))
+        initial_role = raw.get("initial_role")
+        if roles and initial_role not in {r.name for r in roles}:
+            self.problem(located, path + ("initial_role",), f"{name}: the initial role {initial_role} is not one "
+                         f"of the roles ({', '.join(r.name for r in roles)})")
+        parties = parties_of(roles, initial_role)
+        transitions, answers = [], []
+        for i, t in enumerate(raw["transitions"]):
+            if t.get("role") not in parties:
+                self.problem(located, path + ("transitions", i, "role"), _role_message(name, t.get("role"), parties))
+                continue
+            transitions.append(self._transition(t, located, path + ("transitions", i)))
+        unspecified: dict[tuple, tuple[str, str | None, Location]] = {}
+        for key, entries in (("answers", raw.get("answers", ())), ("unspecified", raw.get("unspecified", ()))):
+            for i, entry in enumerate(entries):
+                for j, role in enumerate(entry.get("roles") or parties):
+                    if role not in parties:
+                        self.problem(located, path + (key, i, "roles", j), _role_message(name, role, parties))
+                        continue
+                    for k, state in enumerate(entry["states"]):
+                        where = path + (key, i, "states", k)
+                        if key == "answers":
+                            answers.append(self._transition(entry, located, where, from_state=state, to_state=state,
+                                                            role=role))
+                        else:
+                            cell = (state, entry["operation"], role)
+                            if cell in unspecified:
+                                self.problem(located, where, f"{name}: ({', '.join(map(str, cell))}) is unspecified "
+                                             f"twice (also at {unspecified[cell][2]})")
+                            unspecified[cell] = (entry["reason"], entry.get("erratum"), located.where(where))
+        self.machine_parts[name] = (answers, unspecified)
+        operations = tuple(Operation(key, op.get("member"), op.get("accessor"), op.get("action"),
+                                     op.get("arguments", "default")) for key, op in raw["operations"].items())
+        machine = StateMachine(
+            name=name, summary=raw["summary"], source=self._source(raw["source"]), objects=tuple(raw["objects"]),
+            state_property=raw["state_property"], initial=raw["initial"], states=tuple(raw["states"]),
+            operations=operations, transitions=tuple(transitions), cells=(), roles=roles, initial_role=initial_role,
+            not_states=tuple(NotState(v, reason) for v, reason in (raw.get("not_states") or {}).items()),
+            remarks=raw.get("remarks"), loc=located.where(path, key=True))
+        decisions: dict[tuple, list[Transition]] = {}
+        for transition in (*transitions, *answers):
+            decisions.setdefault((transition.from_state, transition.operation, transition.role), []).append(transition)
+        reached = shortest_paths(machine)
+        cells = []
+        for party, role in enumerate(parties):
+            for state in machine.states:
+                if (party, state) not in reached:
+                    continue
+                for operation in operations:
+                    reason, erratum, _ = unspecified.get((state, operation.name, role), (None, None, None))
+                    cells.append(Cell(name, state, operation.name, role,
+                                      tuple(decisions.get((state, operation.name, role), ())), reason, erratum))
+        return attrs.evolve(machine, cells=tuple(cells))
 
     def _index(self, interfaces, dispinterfaces, coclasses, enums, types, hresults) -> dict:
         index: dict = {}
@@ -449,6 +531,8 @@ class _Checker:
             self.requirement(requirement)
         for erratum in self.spec.errata.values():
             self.erratum(erratum)
+        for machine in self.spec.state_machines.values():
+            _MachineChecker(self, machine).run()
 
     def at_page(self, name: str, message: str) -> None:
         raw_located = self.builder.sections["pages"][name][1]
@@ -614,6 +698,188 @@ def _size(path: Path) -> int:
         return path.stat().st_size
     except OSError:
         return 0  # reported when the file is read
+
+
+def _role_message(machine: str, role: str | None, parties: tuple) -> str:
+    if parties == (None,):
+        return f"{machine} has no roles, so nothing in it takes the role {role}"
+    return f"{machine}: role {role} is not one of {', '.join(parties)}" if role else \
+        f"{machine} has roles ({', '.join(parties)}): say which party acts"
+
+
+class _MachineChecker:
+    """The checks of one state machine: names resolve, every state is reached, every reached cell is decided."""
+
+    SPECIAL_ARGS = {"TRUE", "FALSE", "*"}
+
+    def __init__(self, checker: _Checker, machine: StateMachine):
+        self.checker, self.spec, self.machine = checker, checker.spec, machine
+        self.key = f"state machine {machine.name}"
+        self.answers, self.unspecified = checker.builder.machine_parts[machine.name]
+
+    def at(self, *sub: Any, message: str, key: bool = False) -> None:
+        self.checker.at(self.key, *sub, message=f"{self.machine.name}: {message}", key=key)
+
+    def here(self, where: Location, message: str) -> None:
+        self.checker.builder.problems.append(Problem(where, f"{self.machine.name}: {message}"))
+
+    def run(self) -> None:
+        machine = self.machine
+        enum = self.spec.enums.get(machine.name)
+        if enum is None:
+            self.at(message="a state machine is keyed by its enumeration, and there is no enumeration "
+                    f"{machine.name}", key=True)
+            return
+        self.values = {v.name for v in enum.values}
+        self.states_and_objects(enum)
+        operations = {o.name for o in machine.operations}
+        for operation in machine.operations:
+            self.operation(operation)
+        for transition in machine.transitions:
+            self.transition(transition, operations)
+        for answer in self.answers:
+            self.transition(answer, operations)
+        for (state, operation, _role), (_reason, erratum, where) in self.unspecified.items():
+            if operation not in operations:
+                self.here(where, f"unspecified operation {operation} is not one of the machine's operations")
+            if state not in machine.states:
+                self.here(where, f"{state} is not a state of the machine")
+            if erratum and erratum not in self.spec.errata:
+                self.here(where, f"erratum {erratum} does not exist")
+        self.reached_and_decided(operations)
+        self.checker.sources_and_links(self.key, machine.source, ())
+
+    def states_and_objects(self, enum: Enum) -> None:
+        machine = self.machine
+        for i, state in enumerate(machine.states):
+            if state not in self.values:
+                self.at("states", i, message=f"state {state} is not a value of the enumeration {enum.name}")
+        declared = {n.value for n in machine.not_states}
+        for value in declared - self.values:
+            self.at("not_states", value, message=f"{value} is not a value of the enumeration {enum.name}", key=True)
+        for value in declared & set(machine.states):
+            self.at("not_states", value, message=f"{value} is listed both as a state and as no state", key=True)
+        missing = [v.name for v in enum.values if v.name not in declared and v.name not in machine.states]
+        if missing:
+            self.at("states", message=f"every value of {enum.name} is a state or listed in not_states with a "
+                    f"reason; missing: {', '.join(missing)}")
+        if machine.initial not in machine.states:
+            self.at("initial", message=f"the initial state {machine.initial} is not one of the states")
+        for i, name in enumerate(machine.objects):
+            coclass = self.spec.coclasses.get(name)
+            if coclass is None or coclass.event_interface is None:
+                self.at("objects", i, message=f"{name} is not a coclass with an event interface")
+        prop = self.spec._index.get(machine.state_property)
+        if not isinstance(prop, Property) or prop.type != machine.name:
+            self.at("state_property", message=f"{machine.state_property} is not a property of type {machine.name}")
+
+    def operation(self, operation: Operation) -> None:
+        where = ("operations", operation.name)
+        if operation.action is not None:
+            if operation.arguments != "default":
+                self.at(*where, "arguments", message="an action takes no arguments class")
+            return
+        member = self.spec._index.get(operation.member)
+        if not isinstance(member, (Method, Property)):
+            self.at(*where, "member", message=f"operation {operation.name}: {operation.member} is not a member of an "
+                    "interface in the spec")
+        elif isinstance(member, Property) and operation.accessor not in member.accessors_declared:
+            self.at(*where, message=f"operation {operation.name}: say which accessor of {member.qualname} it uses "
+                    f"(accessor: {' or '.join(member.accessors_declared)})")
+        elif isinstance(member, Method) and operation.accessor is not None:
+            self.at(*where, "accessor", message=f"{member.qualname} is a method: it has no accessor")
+
+    def transition(self, transition: Transition, operations: set[str]) -> None:
+        where = transition.loc
+        if transition.operation not in operations:
+            self.here(where, f"operation {transition.operation} is not one of the machine's operations "
+                      f"({', '.join(sorted(operations))})")
+        for label, state in (("from", transition.from_state), ("to", transition.to_state)):
+            if state not in self.machine.states:
+                self.here(where, f"{label} state {state} is not one of the states of the machine")
+        self.passed(where, transition.through)
+        if transition.code not in self.spec.hresults:
+            self.here(where, f"code {transition.code} is not in the HRESULT table")
+        self.events(where, transition.events)
+        if transition.peer is not None:
+            for state in (transition.peer.before, transition.peer.after):
+                if state is not None and state not in self.machine.states:
+                    self.here(where, f"peer state {state} is not one of the states of the machine")
+            self.passed(where, transition.peer.through)
+            self.events(where, transition.peer.events)
+        for rid in transition.requirements:
+            if rid not in self.spec.requirements:
+                self.here(where, f"requirement {rid} does not exist")
+        if transition.erratum and transition.erratum not in self.spec.errata:
+            self.here(where, f"erratum {transition.erratum} does not exist")
+        pages = transition.source.pages if transition.source else ()
+        if not pages and not transition.erratum:
+            self.here(where, "a transition or answer cites upstream pages (source) or an erratum")
+        for page in pages:
+            if page not in self.spec.pages:
+                self.here(where, f"{page} is not an upstream page the spec lists")
+
+    def passed(self, where: Location, states: tuple[str, ...]) -> None:
+        for state in states:
+            if state not in self.values:
+                self.here(where, f"{state}, passed through, is not a value of {self.machine.name}")
+
+    def events(self, where: Location, events: tuple[MachineEvent, ...]) -> None:
+        for event in events:
+            if "." in event.name:
+                found = [self.spec._index.get(event.name)]
+            else:
+                found = [self.spec.dispinterfaces[c.event_interface].events for c in
+                         (self.spec.coclasses.get(o) for o in self.machine.objects)
+                         if c is not None and c.event_interface in self.spec.dispinterfaces]
+                found = [next((e for e in events_of if e.name == event.name), None) for events_of in found] or [None]
+            for item in found:
+                if not isinstance(item, Event):
+                    self.here(where, f"{event.name} is not an event of "
+                              + ("a dispinterface in the spec" if "." in event.name else
+                                 f"the event interface of every object ({', '.join(self.machine.objects)})"))
+                    break
+                if len(event.args) > len(item.params):
+                    self.here(where, f"{event.text}: {item.qualname} has {len(item.params)} parameters")
+                    break
+            for arg in event.args:
+                if arg not in self.SPECIAL_ARGS and arg not in self.values:
+                    self.here(where, f"{event.text}: argument {arg} is not a value of {self.machine.name}, TRUE, "
+                              "FALSE or *")
+
+    def reached_and_decided(self, operations: set[str]) -> None:
+        machine = self.machine
+        reached = shortest_paths(machine)
+        for i, state in enumerate(machine.states):
+            if not any(s == state for _, s in reached):
+                self.at("states", i, message=f"state {state} cannot be reached from {machine.initial}")
+        cells = {(c.state, c.operation, c.role) for c in machine.cells}
+        for transition in (*machine.transitions, *self.answers):
+            key = (transition.from_state, transition.operation, transition.role)
+            if key not in cells and transition.from_state in machine.states and transition.operation in operations:
+                whose = f"the {transition.role}'s object" if transition.role else "the object"
+                self.here(transition.loc, f"{whose} never reaches {transition.from_state}, so this is no cell")
+        for key, (_, _, where) in self.unspecified.items():
+            if key not in cells and key[0] in machine.states and key[1] in operations:
+                self.here(where, f"the {key[2] or 'object'} never reaches {key[0]}, so this is no cell")
+        for cell in machine.cells:
+            label = f"({cell.state}, {cell.operation}" + (f", {cell.role})" if cell.role else ")")
+            if not cell.outcomes and cell.unspecified is None:
+                self.at("operations", cell.operation, key=True,
+                        message=f"{label} is neither decided (a transition or an answer) nor unspecified")
+                continue
+            if cell.outcomes and cell.unspecified is not None:
+                where = self.unspecified[(cell.state, cell.operation, cell.role)][2]
+                self.here(where, f"{label} is both decided (at {cell.outcomes[0].loc}) and unspecified")
+            conditions = [t.condition for t in cell.outcomes]
+            if len(cell.outcomes) > 1 and (None in conditions or len(set(conditions)) < len(conditions)):
+                self.here(cell.outcomes[1].loc, f"{label} is decided twice (also at {cell.outcomes[0].loc}); "
+                          "several outcomes of one cell each need a condition of their own")
+            joint, _ = reached[(machine.parties.index(cell.role), cell.state)]
+            for outcome in cell.outcomes:
+                if outcome.peer is not None and step(machine, joint, outcome) is None:
+                    self.here(outcome.loc, f"{label}: the other party's object is in {joint} on the shortest path "
+                              "here, which the peer effect does not allow")
 
 
 def load_spec(directory: str | Path | None = None) -> Spec:

@@ -395,6 +395,147 @@ class Library:
     loc: Location = _loc()
 
 
+@attrs.frozen
+class MachineEvent:
+    """An event a transition raises: `Dispinterface.Event` (bare names are on the machine's objects' event
+    interfaces) and its leading arguments where they are checked: enumeration value names, TRUE, FALSE or *."""
+
+    name: str
+    args: tuple[str, ...] = ()
+
+    @property
+    def text(self) -> str:
+        return f"{self.name}({', '.join(self.args)})" if self.args else self.name
+
+
+@attrs.frozen
+class Operation:
+    """What a party can do to an object of a machine: call a member (with a class of arguments) or an action of
+    the adapter contract (`connect`: listen to the object's event interface)."""
+
+    name: str  # the key the cells use: Accept, SendResponse[right]
+    member: str | None = None
+    accessor: str | None = None  # get | put, for a property
+    action: str | None = None
+    arguments: str = "default"
+
+
+@attrs.frozen
+class Effect:
+    """What a call does to the other party's object: the state it must be in (None: it may not exist yet),
+    the states it passes through, the state it ends in (None: unchanged) and the events it raises there."""
+
+    before: str | None = None
+    through: tuple[str, ...] = ()
+    after: str | None = None
+    events: tuple[MachineEvent, ...] = ()
+
+
+@attrs.frozen
+class Transition:
+    """One decided outcome of an operation in a state: the code, the states passed and reached, the events.
+
+    An `answer` of the spec is a transition that stays in its state and raises nothing."""
+
+    from_state: str
+    operation: str
+    role: str | None
+    code: str
+    to_state: str
+    through: tuple[str, ...] = ()
+    events: tuple[MachineEvent, ...] = ()
+    peer: Effect | None = None
+    condition: str | None = None  # of one of several outcomes the environment chooses between
+    requirements: tuple[str, ...] = ()
+    erratum: str | None = None
+    source: Source | None = None
+    answer: bool = False  # written as an answer: no change of state, no event
+    loc: Location = _loc()
+
+
+@attrs.frozen
+class Cell:
+    """One (state, operation, role) of a machine: its possible outcomes, or why it is left unspecified."""
+
+    machine: str
+    state: str
+    operation: str
+    role: str | None
+    outcomes: tuple[Transition, ...] = ()
+    unspecified: str | None = None
+    erratum: str | None = None
+
+    @property
+    def id(self) -> str:
+        return f"{self.machine}@{self.state}:{self.operation}" + (f"/{self.role}" if self.role else "")
+
+    @property
+    def moves(self) -> bool:
+        return any(t.to_state != t.from_state or t.events or t.peer for t in self.outcomes)
+
+
+@attrs.frozen
+class Role:
+    name: str
+    summary: str
+
+
+@attrs.frozen
+class NotState:
+    """A value of the enumeration that is not a state of the machine, and why."""
+
+    value: str
+    reason: str
+
+
+def parties_of(roles: tuple[Role, ...], initial_role: str | None) -> tuple[str | None, ...]:
+    """The role of each party of a machine, the initial role first; (None,) for a machine of one party."""
+    names = [r.name for r in roles]
+    if initial_role in names:
+        names.remove(initial_role)
+        names.insert(0, initial_role)
+    return tuple(names) or (None,)
+
+
+@attrs.frozen(kw_only=True)
+class StateMachine:
+    """A life cycle keyed by its enumeration: states, operations, transitions and every cell decided."""
+
+    name: str  # the enumeration
+    summary: str
+    source: Source
+    objects: tuple[str, ...]
+    state_property: str
+    initial: str
+    states: tuple[str, ...]
+    operations: tuple[Operation, ...]
+    transitions: tuple[Transition, ...]
+    cells: tuple[Cell, ...]
+    roles: tuple[Role, ...] = ()
+    initial_role: str | None = None
+    not_states: tuple[NotState, ...] = ()
+    remarks: str | None = None
+    loc: Location = _loc()
+    kind = "state-machine"
+
+    @property
+    def qualname(self) -> str:
+        return self.name
+
+    @property
+    def parties(self) -> tuple[str | None, ...]:
+        return parties_of(self.roles, self.initial_role)
+
+    def operation(self, name: str) -> Operation:
+        return next(o for o in self.operations if o.name == name)
+
+    def cell(self, state: str, operation: str, role: str | None = None) -> Cell:
+        for cell in self.cells:
+            if (cell.state, cell.operation, cell.role) == (state, operation, role):
+                return cell
+        raise KeyError(f"{self.name} has no cell ({state}, {operation}, {role})")
+
+
 Item = Union[Interface, Method, Property, Dispinterface, Event, Enum, EnumValue, HResult, Coclass, ExternalType]
 
 
@@ -412,6 +553,7 @@ class Spec:
     types: Mapping[str, ExternalType]
     requirements: Mapping[str, Requirement]
     errata: Mapping[str, Erratum]
+    state_machines: Mapping[str, StateMachine] = attrs.field(factory=lambda: frozen_map({}))
     digest: str = attrs.field(default="", eq=False)  # sha256 of the files the spec was read from
     _index: Mapping[str, Item] = attrs.field(factory=dict, eq=False, repr=False, alias="index")
     #: reverse indexes (name -> errata, requirements), made on first use

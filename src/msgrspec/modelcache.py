@@ -51,7 +51,8 @@ FORMAT = 1
 MEMORY_ENTRIES = 4
 DISK_ENTRIES = 16
 #: the modules whose code decides what model a set of files gives
-_CODE = ("loader.py", "model.py", "yamlfile.py", "errors.py", "modelcache.py", "schema/spec.schema.json")
+_CODE = ("loader.py", "model.py", "machines.py", "yamlfile.py", "errors.py", "modelcache.py",
+         "schema/spec.schema.json")
 _PACKAGE = Path(__file__).resolve().parent
 
 _memory: OrderedDict[str, Spec] = OrderedDict()

@@ -406,6 +406,38 @@ def peer(request: pytest.FixtureRequest, world, profile) -> GuardedParty:
     return _guarded(request, party, "peer")
 
 
+@pytest.fixture
+def fresh_parties(request: pytest.FixtureRequest, profile):
+    """For a test that runs many examples (a stateful exploration), one fresh world each: a function that
+    closes the world before, opens a new one and returns its guarded (local, peer) parties, peer None
+    without the 'peer' feature. The trace restarts with each world, so a failure's reproducer is the
+    steps of the last example, the one hypothesis shrank to."""
+    state = _state(request.config)
+    trace = request.node.stash.setdefault(_TRACE, Trace())
+    opened: list = []
+
+    def close() -> None:
+        while opened:
+            try:
+                opened.pop().close()
+            except Exception:  # noqa: BLE001
+                pass
+
+    def open_parties() -> tuple[GuardedParty, GuardedParty | None]:
+        close()
+        trace.steps.clear()
+        request.node.stash[_PARTIES] = []
+        try:
+            opened.append(state.adapter.open_world())
+            peer = opened[-1].peer if "peer" in profile.features else None
+            return _guarded(request, opened[-1].local, "local"), _guarded(request, peer, "peer") if peer else None
+        except Exception as exc:  # noqa: BLE001 - a broken adapter fails the test, never the run
+            raise AdapterFault(f"the adapter could not open a world: {type(exc).__name__}: {exc}") from exc
+
+    yield open_parties
+    close()
+
+
 # -- running, timing out, reporting -------------------------------------------------------------
 
 @contextlib.contextmanager

@@ -243,6 +243,27 @@ def barrier(party: GuardedParty, manager: ObjRef, seen: list[EventRecord]) -> No
              seen=seen)
 
 
+def settled(party: GuardedParty, quiet: float = 0.2) -> list[EventRecord]:
+    """Every event that arrives until none has come for `quiet` seconds.
+
+    Only the life-cycle cells use it, to gather the events of a step; a check that an event did *not*
+    arrive uses `barrier`, which holds for an implementation of any speed. A party whose events are queued
+    before each operation returns (`Party.events_synchronous`) is asked once, without waiting.
+    """
+    if party.events_synchronous:
+        return party.events()
+    found: list[EventRecord] = []
+    deadline = time.monotonic() + quiet
+    while time.monotonic() < deadline:
+        fresh = party.events()
+        if fresh:
+            found.extend(fresh)
+            deadline = time.monotonic() + quiet
+        else:
+            time.sleep(0.01)
+    return found
+
+
 def barrier_manager(party: GuardedParty, profile: Profile) -> ObjRef:
     """A new unlocked session manager of `party` with a sink, for `barrier`.
 

@@ -6,6 +6,7 @@ here writes files; the mkdocs plugin and `msgrspec docs build` do.
 """
 from __future__ import annotations
 
+import html
 import posixpath
 import re
 from collections import defaultdict
@@ -16,8 +17,9 @@ import attrs
 from ..cases import all_cases
 from ..idl import interface_idl, member_idl
 from ..ledger import build_ledger
-from ..model import (Coclass, Dispinterface, Enum, EnumValue, Erratum, Event, ExternalType, HResult, Interface,
-                     Method, Param, Property, Requirement, Source, Spec, Support)
+from ..model import (Cell, Coclass, Dispinterface, Enum, EnumValue, Erratum, Event, ExternalType, HResult,
+                     Interface, Method, Param, Property, Requirement, Source, Spec, StateMachine, Support)
+from .diagram import machine_svg
 from .markup import admonition, anchor, code, external, fence, front_matter, identifier, paragraphs, table, text
 from .report import STATUSES, Report, load_report
 
@@ -106,6 +108,8 @@ def item_location(item) -> tuple[str, str | None]:
         return HRESULTS_PAGE, item.name
     if isinstance(item, ExternalType):
         return TYPES_PAGE, item.name
+    if isinstance(item, StateMachine):
+        return f"{REFERENCE}/state-machines/{item.name}.md", None
     raise TypeError(f"no page for {item!r}")
 
 
@@ -390,9 +394,11 @@ class _Writer:
             entries += [{e.name: self.event_page(dispinterface, e)} for e in dispinterface.events]
             nav_dispinterfaces.append({dispinterface.name: entries})
         nav_enums = [{enum.name: self.enum_page(enum)} for enum in spec.enums.values()]
+        nav_machines = [{m.name: self.state_machine_page(m)} for m in spec.state_machines.values()]
         reference = [LIBRARY_PAGE]
         for title, entries in (("Objects", nav_coclasses), ("Interfaces", nav_interfaces),
-                               ("Event interfaces", nav_dispinterfaces), ("Enumerations", nav_enums)):
+                               ("Event interfaces", nav_dispinterfaces), ("Enumerations", nav_enums),
+                               ("State machines", nav_machines)):
             if entries:
                 reference.append({title: entries})
         if spec.types:
@@ -599,12 +605,76 @@ class _Writer:
         if enum.hresult:
             rows, headers = [(r[0], r[2], r[3]) for r in rows], ["Name", "Value", "Meaning"]
         body.append("## Values\n\n" + table(headers, rows))
+        machine = self.spec.state_machines.get(enum.name)
+        if machine is not None:
+            body.append(f"## Life cycle\n\n{paragraphs(machine.summary)}\n\n"
+                        f"{self.item_link(here, machine, f'The {machine.name} state machine')} gives every call in "
+                        f"every state.\n\n{machine_svg(machine)}")
         if enum.remarks:
             body.append("## Remarks\n\n" + paragraphs(enum.remarks))
         body.append(self.used_by_section(here, enum.name))
         body.append(self.requirements_section(here, self.spec.requirements_for(enum.name)))
         body += self.common_tail(here, enum, enum.name)
         self.add(here, enum.name, body)
+        return here
+
+    def cell_md(self, here: str, cell: Cell) -> str:
+        """A cell of the state x operation table: the code (and the state it leads to), or unspecified;
+        with a report, the verdict of its assertion."""
+        if cell.unspecified is not None:
+            return f'<span title="{html.escape(cell.unspecified)}">unspecified</span>'
+        shown = []
+        for outcome in cell.outcomes:
+            move = f" &rarr; {code(outcome.to_state)}" if outcome.to_state != outcome.from_state else ""
+            shown.append(self.name_link(here, outcome.code, outcome.code) + move)
+        verdict = self.report.tests.get(cell.id) if self.report else None
+        return " / ".join(shown) + (f" {_badge(verdict.outcome)}" if verdict else "")
+
+    def state_machine_page(self, machine: StateMachine) -> str:
+        here = item_location(machine)[0]
+        enum = self.spec.enums[machine.name]
+        body = [f"# {text(machine.name)} state machine", paragraphs(machine.summary),
+                f"The states are values of {self.item_link(here, enum)}; "
+                f"{self.name_link(here, machine.state_property)} reports the current one. It starts in "
+                f"{code(machine.initial)}"
+                + (f" on the {text(machine.initial_role)}'s side." if machine.roles else "."),
+                machine_svg(machine)]
+        if machine.roles:
+            body.append("## Roles\n\n" + table(["Role", "Meaning"], [(code(r.name), text(r.summary))
+                                                                       for r in machine.roles]))
+        operations = [o.name for o in machine.operations]
+        rows = []
+        for party in machine.parties:
+            for state in machine.states:
+                cells = [c for c in machine.cells if c.state == state and c.role == party]
+                if cells:
+                    label = code(state) + (f" ({text(party)})" if party else "")
+                    rows.append([label] + [self.cell_md(here, c) for c in cells])
+        heading = "## Every call in every state"
+        note = ("Each cell gives the code the call answers and, where it moves, the state it leads to; "
+                "the events of each transition are listed below. Each decided cell is a conformance "
+                "assertion with the id `MACHINE@STATE:Operation/role`.")
+        if self.report:
+            note += " The verdicts are those of the report."
+        body.append(f"{heading}\n\n{note}\n\n" + table(["State"] + [code(o) for o in operations], rows))
+        transitions = []
+        for t in machine.transitions:
+            where = code(t.from_state) + " &rarr; " + code(t.to_state)
+            events = ", ".join(code(e.text) for e in t.events)
+            peer = ", ".join(code(e.text) for e in t.peer.events) if t.peer else ""
+            transitions.append((where, code(t.operation) + (f" ({text(t.role)})" if t.role else ""),
+                                self.name_link(here, t.code, t.code), events, peer, text(t.condition or "")))
+        body.append("## Transitions\n\n" + table(["From, to", "Operation", "Code", "Events", "Other party's events",
+                                                    "When"], transitions))
+        unspecified = [(code(c.state), code(c.operation), text(c.role or ""), text(c.unspecified))
+                       for c in machine.cells if c.unspecified is not None]
+        if unspecified:
+            body.append("## Left unspecified\n\n" + table(["State", "Operation", "Role", "Why"], unspecified))
+        if machine.not_states:
+            body.append("## Values that are no state\n\n" + table(
+                ["Value", "Why"], [(code(n.value), text(n.reason)) for n in machine.not_states]))
+        body.append(self.sources(here, machine.source))
+        self.add(here, f"{machine.name} state machine", body)
         return here
 
     def types_page(self) -> str:

@@ -30,6 +30,9 @@ CREATABLE = {"MsgrSessionManager": SessionManager, "MessengerPriv": MessengerPri
 
 
 class ReferenceParty(contract.Party):
+    #: every event is queued, for both parties, before the operation that causes it returns
+    events_synchronous = True
+
     def __init__(self, world: ReferenceWorld, role: str, signin: str, friendly_name: str, address: str):
         self.world = world
         self.role = role
