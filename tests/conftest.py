@@ -65,3 +65,15 @@ def write_spec(root: Path, files: dict[str, str | bytes]) -> Path:
 def mini_spec(tmp_path: Path) -> Path:
     """A folder holding a small valid spec."""
     return write_spec(tmp_path / "spec", MINI_SPEC)
+
+
+@pytest.fixture(scope="session")
+def wine():
+    """A started Wine prefix (see toolchain.WinePrefix), shared by the whole run and stopped after it."""
+    from toolchain import WinePrefix, require, wine_root
+
+    require("wine", "wineboot", "wineserver")
+    prefix = WinePrefix(wine_root())
+    prefix.start()
+    yield prefix
+    prefix.stop()

@@ -382,6 +382,27 @@ def test_docs_build_reports_bad_inputs(tmp_path, mini):
     assert result.exit_code == 1 and "not a msgrspec conformance report" in result.output
 
 
+@pytest.mark.parametrize("change, expected", [
+    pytest.param({"tests": [1]}, r"tests: a JSON array, not an object", id="tests-a-list"),
+    pytest.param({"requirements": "all"}, r"requirements: a JSON string, not an object", id="requirements-a-string"),
+    pytest.param({"summary": {"passed": "many"}}, r"summary\.passed: 'many' is not a count", id="summary-not-a-count"),
+    pytest.param({"tests": {"X#y": {"outcome": "passed", "requirements": 3}}},
+                 r"tests\.X#y\.requirements: not a list of ids", id="requirements-of-a-test-not-a-list"),
+    pytest.param(b'{"format":\n "caf\xe9"}', r"the file is not UTF-8: byte 0xe9", id="not-utf8"),
+])
+def test_docs_build_with_a_malformed_report_says_so_in_one_line(tmp_path, change, expected):
+    """The command as a user runs it: one line naming the report and what is wrong, exit 1, no traceback."""
+    bad = tmp_path / "bad.json"
+    document = {"format": "msgrspec-report", "version": 1, "adapter": "reference"}
+    bad.write_bytes(change if isinstance(change, bytes) else json.dumps({**document, **change}).encode())
+    run = subprocess.run([sys.executable, "-m", "msgrspec", "docs", "build", "--report", str(bad), "-o",
+                          str(tmp_path / "site")], capture_output=True, text=True, cwd=tmp_path, timeout=300)
+    assert run.returncode == 1 and "Traceback" not in run.stderr, run.stderr[-3000:]
+    (line,) = run.stderr.strip().splitlines()
+    assert re.search(r"^Error: .*bad\.json" + (r":2:6: " if isinstance(change, bytes) else ": ") + expected, line), line
+    assert not (tmp_path / "site").exists()
+
+
 def test_build_from_the_spec_alone(tmp_path, mini):
     result = docs_build.build_site(mini, tmp_path / "site", docs_source=None)
     home = (tmp_path / "site" / "index.html").read_text(encoding="utf-8")

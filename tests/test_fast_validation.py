@@ -12,13 +12,15 @@ import datetime
 import random
 from pathlib import Path
 
+import jsonschema
 import pytest
+from hypothesis import HealthCheck, given, settings, strategies as st
 
 from msgrspec import resources
 from msgrspec.loader import _surely_valid, _uses_format, fast_validator, spec_files, validator
 from msgrspec.yamlfile import read_yaml
 
-pytest.importorskip("jsonschema_rs")
+jsonschema_rs = pytest.importorskip("jsonschema_rs")
 
 MUTATIONS_PER_FILE = 80
 
@@ -83,3 +85,36 @@ def test_a_schema_with_formats_keeps_to_jsonschema():
     assert _uses_format({"properties": {"issue": {"type": "string", "format": "uri"}}})
     assert not _uses_format({"properties": {"format": {"enum": ["format"]}}})
     assert not _uses_format(resources.schema("spec"))
+
+
+def _anchored_patterns(node) -> set[str]:
+    """Every `pattern` of a schema that is meant to match a whole string (it ends in `$`, guarded or not)."""
+    found = set()
+    if isinstance(node, dict):
+        pattern = node.get("pattern")
+        if isinstance(pattern, str) and pattern.startswith("^") and pattern.removesuffix("(?!\\n)").endswith("$"):
+            found.add(pattern)
+        for value in node.values():
+            found |= _anchored_patterns(value)
+    elif isinstance(node, list):
+        for value in node:
+            found |= _anchored_patterns(value)
+    return found
+
+
+_WHOLE_STRING_PATTERNS = sorted(set().union(*(_anchored_patterns(resources.schema(name))
+                                              for name in ("spec", "export", "expected-failures"))))
+
+
+@pytest.mark.parametrize("pattern", _WHOLE_STRING_PATTERNS)
+@settings(max_examples=25, derandomize=True, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_both_validators_refuse_a_trailing_newline(pattern, data):
+    """Python's re lets `$` match before a final newline, jsonschema_rs does not: the patterns must make the
+    two agree, so that "State\\n" is refused whichever validator decides."""
+    schema = {"type": "string", "pattern": pattern}
+    slow, fast = jsonschema.Draft202012Validator(schema), jsonschema_rs.validator_for(schema)
+    text = data.draw(st.from_regex(pattern.removesuffix("(?!\\n)"), fullmatch=True))
+    assert slow.is_valid(text) and fast.is_valid(text)
+    assert not fast.is_valid(text + "\n")
+    assert not slow.is_valid(text + "\n"), f"{pattern} lets {text + chr(10)!r} through in jsonschema"

@@ -187,3 +187,19 @@ def test_an_unusable_store_gives_regdb_e_writeregdb(tmp_path):
     outcome = party.call(_manager(party), "RegisterApplication", [guid, *APP])
     assert outcome.hr == codes.REGDB_E_WRITEREGDB
     assert "apps.sqlite" in party.output(), "the failure was not logged"
+
+
+def test_a_store_whose_folder_cannot_be_made_gives_regdb_e_writeregdb_with_the_reason(tmp_path):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder\n")
+    store = blocker / "registry" / "apps.sqlite"
+    adapter = ReferenceAdapter(registry_path=store, features=frozenset({"registry"}))
+    party = adapter.open_world().local
+    manager = _manager(party)
+    for method, args in (("RegisterApplication", ["{" + str(uuid.uuid4()).upper() + "}", *APP]),
+                         ("UnRegisterApplication", ["{" + str(uuid.uuid4()).upper() + "}"])):
+        outcome = party.call(manager, method, args)
+        assert outcome.hr == codes.REGDB_E_WRITEREGDB, f"{method}: 0x{outcome.hr & 0xFFFFFFFF:08X}"
+        logged = party.output()
+        assert f"{method}: {store}: cannot make the folder {blocker / 'registry'}: Not a directory" in logged, logged
+        assert "Traceback" not in logged

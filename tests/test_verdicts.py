@@ -59,18 +59,18 @@ def test_every_failure_replays_into_the_same_failure(tmp_path):
         assert test["reproducer"], f"{key} carries no reproducer"
         assert "noisy implementation: wrote a log line" in test["output"], f"{key} lost the implementation's output"
         again = replay(path, key, variant)
-        assert again.returncode == 0 and "reproduced: all" in again.stdout, again.stdout[-2000:] + again.stderr
+        assert again.returncode == 1 and "reproduced: all" in again.stdout, again.stdout[-2000:] + again.stderr
     fixed = replay(path, "session-manager.register.duplicate-guid", "reference")
-    assert fixed.returncode == 1 and "not reproduced" in fixed.stdout, fixed.stdout[-2000:]
+    assert fixed.returncode == 0 and "not reproduced" in fixed.stdout, fixed.stdout[-2000:]
 
 
 def test_replay_explains_what_it_cannot_do(tmp_path):
     path = tmp_path / "r.json"
     path.write_text(json.dumps({"adapter": "reference", "tests": {"X#y": {"outcome": "passed", "reproducer": []}}}))
     run = replay(path, "X#y", "reference")
-    assert run.returncode != 0 and "X#y has no reproducer: its outcome was passed" in run.stderr
+    assert run.returncode == 2 and "X#y has no reproducer: its outcome was passed" in run.stderr
     run = replay(path, "X#z", "reference")
-    assert run.returncode != 0 and "the report has no assertion 'X#z'" in run.stderr
+    assert run.returncode == 2 and "the report has no assertion 'X#z'" in run.stderr
 
 
 def test_ids_do_not_depend_on_positions(tmp_path):

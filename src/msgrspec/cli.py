@@ -1,9 +1,11 @@
 """The `msgrspec` command."""
 from __future__ import annotations
 
+import errno
 import json
 import os
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -106,6 +108,28 @@ def _to_env(name: str):
     return store
 
 
+def _writable_report(ctx: click.Context, param: click.Parameter, value: Path | None) -> Path | None:
+    """Refuse a --report path that cannot be written before the run starts, not after it (its results lost).
+
+    The folder is tried with a file made and removed at once; a report already there is left as it is.
+    """
+    if value is None:
+        return None
+    folder = value.parent
+    if value.is_dir():
+        raise SetupError(f"--report {value}: a folder, not a file")
+    if not folder.is_dir():
+        raise SetupError(f"--report {value}: the folder {folder} does not exist")
+    try:
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+        if value.exists() and not os.access(value, os.W_OK):
+            raise PermissionError(errno.EACCES, os.strerror(errno.EACCES))
+    except OSError as exc:
+        raise SetupError(f"--report {value}: cannot be written: {exc.strerror}") from None
+    return value
+
+
 @main.command(cls=_TestCommand, context_settings={"ignore_unknown_options": True})
 @click.option("--adapter", default="reference", show_default=True,
               help="The implementation to test: an installed adapter name or module:attribute; "
@@ -115,7 +139,8 @@ def _to_env(name: str):
 @click.option("--call-timeout", type=float, expose_value=False, callback=_to_env("MSGRSPEC_CALL_TIMEOUT"),
               help="With --adapter process/tcp: seconds one call may take (default 10).")
 @click.option("--spec-dir", type=click.Path(file_okay=False, path_type=Path), help="Test against this spec folder.")
-@click.option("--report", type=click.Path(dir_okay=False, path_type=Path), help="Write the JSON report here.")
+@click.option("--report", type=click.Path(path_type=Path), callback=_writable_report,
+              help="Write the JSON report here (checked before the run starts).")
 @click.option("--expected-failures", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="YAML file of assertion ids (with reasons) known to fail.")
 @click.option("--interface", "interfaces", multiple=True, help="Only assertions about this item (repeatable).")
@@ -234,25 +259,53 @@ def docs_build(engine: str, spec_dir: Path | None, report: Path | None, site_dir
                f"({result.seconds:.1f} s)")
 
 
+#: `msgrspec replay` exit statuses, as a test's: the failure is gone (0), it is still there (1)
+REPLAY_NOT_REPRODUCED, REPLAY_REPRODUCED, REPLAY_COULD_NOT_RUN = 0, 1, 2
+
+
+class _CouldNotReplay(click.ClickException):
+    exit_code = REPLAY_COULD_NOT_RUN
+
+
 @main.command()
 @click.argument("report_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.argument("assertion")
-@click.option("--adapter", default=None, help="Replay against this adapter (default: the one of the report).")
-def replay(report_file: Path, assertion: str, adapter: str | None) -> None:
+@click.option("--adapter", default="reference", show_default=True,
+              help="Replay against this adapter: an installed adapter name or module:attribute. The adapter "
+                   "named in the report is never loaded (a report is data, not code to run).")
+def replay(report_file: Path, assertion: str, adapter: str) -> None:
     """Perform again the adapter operations of a failed ASSERTION of REPORT_FILE and compare the results.
 
-    Exit status 0 when every step gives the recorded result again (the failure is reproduced), 1 otherwise.
+    \b
+    Exit status:
+      1  reproduced: every step gave the recorded result again (the failure is still there)
+      0  not reproduced: some step gave another result
+      2  could not run: the report, the assertion or the adapter is not usable
     """
     from .adapter import AdapterNotFound, load_adapter
-    from .replay import ReplayError, replay as replay_steps, reproducer
+    from .replay import ReplayError, load_report, replay as replay_steps, reproducer
 
     try:
-        report = json.loads(report_file.read_text(encoding="utf-8"))
+        report = load_report(report_file)
         steps = reproducer(report, assertion)
-        implementation = load_adapter(adapter or report.get("adapter", "reference"))
+    except ReplayError as exc:
+        message = str(exc)
+        raise _CouldNotReplay(message if message.startswith(str(report_file)) else f"{report_file}: {message}") \
+            from None
+    recorded_with = report.get("adapter")
+    if recorded_with is not None and recorded_with != adapter:
+        click.echo(f"note: the report was made with adapter {recorded_with!r}; replaying against {adapter!r} "
+                   "(to use that one, name it with --adapter)", err=True)
+    recorded_spec, spec_in_use = report.get("spec_sha256"), load_spec().digest
+    if recorded_spec is not None and recorded_spec != spec_in_use:
+        click.echo(f"note: the report was made against spec {str(recorded_spec)[:12]!r}, this is spec "
+                   f"{spec_in_use[:12]!r}: a step may differ because the spec changed (msgrspec diff tells how)",
+                   err=True)
+    try:
+        implementation = load_adapter(adapter)
         results = replay_steps(implementation, steps)
-    except (ReplayError, AdapterNotFound, json.JSONDecodeError) as exc:
-        raise click.ClickException(f"{report_file}: {exc}") from None
+    except (ReplayError, AdapterNotFound) as exc:
+        raise _CouldNotReplay(f"{report_file}: {exc}") from None
     for step in results:
         mark = "same" if step.same else "DIFFERS"
         click.echo(f"{step.number:3}. {step.call} -> {step.replayed}  [{mark}]")
@@ -261,8 +314,9 @@ def replay(report_file: Path, assertion: str, adapter: str | None) -> None:
     differing = [s.number for s in results if not s.same]
     if differing:
         click.echo(f"not reproduced: step(s) {', '.join(map(str, differing))} gave other results")
-        sys.exit(1)
+        sys.exit(REPLAY_NOT_REPRODUCED)
     click.echo(f"reproduced: all {len(results)} steps gave the recorded results")
+    sys.exit(REPLAY_REPRODUCED)
 
 
 @main.command()

@@ -126,6 +126,11 @@ def generate_idl(spec: Spec) -> str:
     out += ["[", f"    uuid({_uuid(library.libid)}),", f"    version({library.version}),",
             f"    helpstring({_string(library.helpstring or library.name)})", "]", f"library {library.name}", "{"]
     out += [f'    importlib("{name}");' for name in library.imports] + [""]
+    # widl 8.0 mis-writes the type library when a dispinterface comes before the first IDispatch-derived
+    # interface in this block: an import entry at GUID offset -1 overwrites the LIBID's last byte, and
+    # oleaut32 then reads stdole's GUID as the base of every dual interface and dispinterface. Naming the
+    # interfaces here, before the dispinterfaces, keeps it from happening.
+    out += [f"    interface {i.name};" for i in local] + [""]
     for dispinterface in spec.dispinterfaces.values():
         out += _dispinterface(dispinterface)
     for coclass in spec.coclasses.values():

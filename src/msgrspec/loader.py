@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import gc
 import hashlib
+import os
 import re
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
@@ -31,7 +32,7 @@ from .model import (
     Coclass, Constraint, Dispinterface, Enum, EnumValue, Erratum, Event, ExternalType, HResult, Interface,
     Library, Method, Page, Param, Property, Reading, Requirement, ReturnCode, Source, Spec, Support, frozen_map,
 )
-from .yamlfile import DataPath, LocatedData, read_yaml
+from .yamlfile import DataPath, LocatedData, read_bytes, read_yaml
 
 SECTIONS = ("library", "pages", "hresults", "coclasses", "interfaces", "dispinterfaces", "enums", "types",
             "requirements", "errata")
@@ -40,22 +41,70 @@ ITEM_SECTIONS = ("coclasses", "interfaces", "dispinterfaces", "enums", "types")
 #: IDL types that need no declaration
 BUILTIN_TYPES = frozenset({"BSTR", "LONG", "ULONG", "SHORT", "INT", "UINT", "BYTE", "CHAR", "DOUBLE", "FLOAT",
                            "VARIANT_BOOL", "VARIANT", "HRESULT", "DATE", "CY", "IUnknown", "IDispatch"})
-_TYPE = re.compile(r"^(?P<base>[A-Za-z_][A-Za-z0-9_]*)(?:\((?P<element>[A-Za-z_][A-Za-z0-9_]*)\))?(?P<stars>\**)$")
+_TYPE = re.compile(r"(?P<base>[A-Za-z_][A-Za-z0-9_]*)(?:\((?P<element>[A-Za-z_][A-Za-z0-9_]*)\))?(?P<stars>\**)")
 _ACCESSORS_FOR_ACCESS = {"read-only": ("get",), "write-only": ("put",), "read-write": ("get", "put")}
 
 
 def spec_files(directory: Path) -> list[Path]:
-    """The spec files of a folder, in a stable order."""
-    return sorted(p for p in directory.rglob("*") if p.suffix in (".yaml", ".yml") and p.is_file())
+    """The spec files of a folder and its sub-folders, in a stable order.
+
+    Raises SpecError for a folder that cannot be listed, a link to a folder (not followed) and a .yaml
+    name that is not a file: skipping any of them would load a smaller spec without a word.
+    """
+    found: list[Path] = []
+    problems: list[Problem] = []
+
+    def unlistable(exc: OSError) -> None:
+        problems.append(Problem(Location(str(exc.filename or directory)), f"cannot read the folder: {exc.strerror}"))
+
+    for folder, subfolders, names in os.walk(directory, onerror=unlistable):
+        for name in subfolders:
+            if os.path.islink(os.path.join(folder, name)):
+                problems.append(Problem(Location(os.path.join(folder, name)),
+                                        "a link to a folder: the loader does not follow links to folders"))
+        for name in names:
+            path = Path(folder, name)
+            if path.suffix not in (".yaml", ".yml"):
+                continue
+            if path.is_file():
+                found.append(path)
+            else:
+                problems.append(Problem(Location(str(path)), "not a regular file (a broken link, a pipe?)"))
+    if problems:
+        raise SpecError(problems)
+    return sorted(found)
 
 
 @cache
 def validator(name: str = "spec") -> jsonschema.Draft202012Validator:
-    """The compiled validator of one of the shipped schemas (made once per process)."""
+    """The compiled validator of one of the shipped schemas (made once per process).
+
+    An integer is an int: JSON Schema counts 77.0 as an integer, but a DISPID or an HRESULT written
+    as a float is a mistake in a spec, and the code that uses it expects an int.
+    """
     import jsonschema  # imported when first needed: a valid spec is vouched for by the fast validator
 
-    schema = resources.schema(name)
-    return jsonschema.Draft202012Validator(schema, format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER)
+    base = jsonschema.Draft202012Validator
+    strict = jsonschema.validators.extend(base, type_checker=base.TYPE_CHECKER.redefine("integer", _is_int))
+    return strict(resources.schema(name), format_checker=base.FORMAT_CHECKER)
+
+
+def _is_int(checker: Any, instance: Any) -> bool:
+    return isinstance(instance, int) and not isinstance(instance, bool)
+
+
+def _holds_float(data: Any) -> bool:
+    stack = [data]
+    while stack:
+        value = stack.pop()
+        kind = type(value)
+        if kind is dict:
+            stack.extend(value.values())
+        elif kind is list:
+            stack.extend(value)
+        elif kind is float:
+            return True
+    return False
 
 
 def _uses_format(schema: Any) -> bool:
@@ -84,9 +133,12 @@ def fast_validator(name: str = "spec"):
 
 
 def _surely_valid(data: Any, schema: str) -> bool:
-    """True when the fast validator vouches for `data`; False means "ask jsonschema", not "invalid"."""
+    """True when the fast validator vouches for `data`; False means "ask jsonschema", not "invalid".
+
+    Data with a float goes to jsonschema: jsonschema_rs, as JSON Schema says, takes 77.0 for an integer.
+    """
     fast = fast_validator(schema)
-    if fast is None:
+    if fast is None or _holds_float(data):
         return False
     try:
         return fast.is_valid(data)
@@ -412,7 +464,7 @@ class _Checker:
             seen.setdefault(guid, name)
 
     def type_known(self, type_: str) -> bool:
-        match = re_type = _TYPE.match(type_)
+        match = re_type = _TYPE.fullmatch(type_)
         if not re_type:
             return False
         base, element = match["base"], match["element"]
@@ -552,6 +604,18 @@ class _Checker:
                     f"{', '.join(ids)}")
 
 
+#: Bytes all files of a spec may have together (250 times the shipped spec): with the limits of each file,
+#: this bounds what loading costs however many files there are.
+MAX_SPEC_BYTES = 64 * 1024 * 1024
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0  # reported when the file is read
+
+
 def load_spec(directory: str | Path | None = None) -> Spec:
     """Load, validate and resolve the spec in `directory` (the shipped spec by default).
 
@@ -563,11 +627,15 @@ def load_spec(directory: str | Path | None = None) -> Spec:
     paths = spec_files(root)
     if not paths:
         raise SpecError([Problem(Location(str(root)), "the folder holds no .yaml spec files")])
+    total = sum(_size(path) for path in paths)
+    if total > MAX_SPEC_BYTES:
+        raise SpecError([Problem(Location(str(root)), f"the spec files have {total} bytes together, more than a "
+                                                      f"spec may have ({MAX_SPEC_BYTES})")])
     contents: list[bytes | None] = []
     for path in paths:
         try:
-            contents.append(path.read_bytes())
-        except OSError:
+            contents.append(read_bytes(path))
+        except SpecError:
             contents.append(None)  # read_yaml reports it
     cache_key = digest = None
     if None not in contents:

@@ -13,6 +13,11 @@ models that loaded without a problem are cached; a spec with problems is
 checked afresh every time. Nothing needs the cache: a missing, unreadable or
 corrupt entry is a miss.
 
+A pickle runs code when it loads, so one is read only from a folder of this
+user that no one else may write to, and only if it is this user's regular
+file: the folder is opened once and checked through its descriptor, and the
+entry is opened relative to it without following links.
+
     MSGRSPEC_CACHE_DIR   the folder of the pickles (default: $XDG_CACHE_HOME/msgrspec,
                          else ~/.cache/msgrspec)
     MSGRSPEC_NO_CACHE=1  no cache on disk (the in-process one stays)
@@ -24,11 +29,13 @@ import hashlib
 import io
 import os
 import pickle
+import secrets
 import stat
 import sys
-import tempfile
+import time
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
 from types import MappingProxyType
@@ -93,19 +100,47 @@ def cache_dir() -> Path | None:
     return Path(base) / "msgrspec"
 
 
-def _trusted(folder: Path) -> bool:
-    """Pickles are read only from a folder of this user that no one else may write to."""
+#: opening each file relative to the folder descriptor that was checked needs openat() and O_NOFOLLOW;
+#: where the platform lacks them (Windows) there is no disk cache
+_SAFE_OPEN = (hasattr(os, "O_NOFOLLOW") and hasattr(os, "O_DIRECTORY") and os.open in os.supports_dir_fd
+              and os.rename in os.supports_dir_fd and os.unlink in os.supports_dir_fd and os.scandir in os.supports_fd)
+_OPEN_FLAGS = getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
+#: a temporary file older than this is left by a writer that died (a write takes well under a second)
+STALE_TEMP_SECONDS = 600
+
+
+def _trusted(info: os.stat_result, kind: Callable[[int], bool]) -> bool:
+    """What was opened is of `kind`, this user's, and no one else may write to it."""
+    if not kind(info.st_mode) or info.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
+        return False
+    return info.st_uid == os.getuid()
+
+
+@contextmanager
+def _opened_folder(folder: Path, *, create: bool = False) -> Iterator[int | None]:
+    """The cache folder, opened once and checked through its descriptor; None when it is not to be trusted.
+
+    Every file of the cache is then opened relative to that descriptor, so a folder put in the place
+    of the checked one (by someone who may write to its parent) is never read.
+    """
+    if not _SAFE_OPEN:
+        yield None
+        return
     try:
-        info = folder.stat()
+        if create:
+            folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+        fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY | _OPEN_FLAGS)
     except OSError:
-        return False
-    if not stat.S_ISDIR(info.st_mode) or info.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
-        return False
-    return not hasattr(os, "getuid") or info.st_uid == os.getuid()
+        yield None
+        return
+    try:
+        yield fd if _trusted(os.fstat(fd), stat.S_ISDIR) else None
+    finally:
+        os.close(fd)
 
 
-def _entry(folder: Path, cache_key: str) -> Path:
-    return folder / f"spec-{cache_key}.pickle"
+def _entry(cache_key: str) -> str:
+    return f"spec-{cache_key}.pickle"
 
 
 def get(cache_key: str, digest: str) -> Spec | None:
@@ -115,26 +150,45 @@ def get(cache_key: str, digest: str) -> Spec | None:
         _memory.move_to_end(cache_key)
         return spec
     folder = cache_dir()
-    if folder is None or not _trusted(folder):
+    if folder is None:
         return None
-    path = _entry(folder, cache_key)
+    with _opened_folder(folder) as fd:
+        if fd is None:
+            return None
+        spec = _read_entry(fd, cache_key, digest)
+        if spec is None:
+            _remove_stale_temps(fd)
+            return None
+    _remember(cache_key, spec)
+    return spec
+
+
+def _read_entry(fd: int, cache_key: str, digest: str) -> Spec | None:
+    name = _entry(cache_key)
     try:
-        with path.open("rb") as handle:
-            stored_key, spec = pickle.load(handle)
+        handle = os.fdopen(os.open(name, os.O_RDONLY | _OPEN_FLAGS, dir_fd=fd), "rb")
     except FileNotFoundError:
         return None
+    except OSError:  # a link in place of the entry (O_NOFOLLOW), or worse: a miss, and it goes
+        _remove(fd, name)
+        return None
+    try:
+        with handle:
+            if not _trusted(os.fstat(handle.fileno()), stat.S_ISREG):
+                _remove(fd, name)
+                return None
+            stored_key, spec = pickle.load(handle)
     except Exception:  # noqa: BLE001 - a damaged entry is a miss, and goes
-        _remove(path)
+        _remove(fd, name)
         return None
     if (stored_key != cache_key or not isinstance(spec, Spec) or spec.digest != digest
             or not all(hasattr(spec, field.name) for field in attrs.fields(Spec))):
-        _remove(path)
+        _remove(fd, name)
         return None
     try:
-        os.utime(path)
+        os.utime(name, dir_fd=fd)
     except OSError:
         pass
-    _remember(cache_key, spec)
     return spec
 
 
@@ -144,35 +198,76 @@ def put(cache_key: str, spec: Spec) -> None:
     folder = cache_dir()
     if folder is None:
         return
-    try:
-        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-        if not _trusted(folder):
+    with _opened_folder(folder, create=True) as fd:
+        if fd is None:
             return
-        buffer = io.BytesIO()
-        pickler = pickle.Pickler(buffer, protocol=pickle.HIGHEST_PROTOCOL)
-        pickler.dispatch_table = copyreg.dispatch_table.copy()
-        pickler.dispatch_table[MappingProxyType] = lambda mapping: (frozen_map, (dict(mapping),))
-        pickler.dump((cache_key, spec))
-        fd, tmp = tempfile.mkstemp(prefix=".spec-", suffix=".tmp", dir=folder)
         try:
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(buffer.getbuffer())
-            os.replace(tmp, _entry(folder, cache_key))
-        except BaseException:
-            _remove(Path(tmp))
-            raise
-        _prune(folder)
-    except Exception:  # noqa: BLE001 - a cache that cannot be written is no cache, not an error
-        return
+            buffer = io.BytesIO()
+            pickler = pickle.Pickler(buffer, protocol=pickle.HIGHEST_PROTOCOL)
+            pickler.dispatch_table = copyreg.dispatch_table.copy()
+            pickler.dispatch_table[MappingProxyType] = lambda mapping: (frozen_map, (dict(mapping),))
+            pickler.dump((cache_key, spec))
+            temp = f"{_TEMP_PREFIX}{os.getpid()}-{secrets.token_hex(8)}{_TEMP_SUFFIX}"
+            out = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _OPEN_FLAGS, 0o600, dir_fd=fd)
+            try:
+                with os.fdopen(out, "wb") as handle:
+                    handle.write(buffer.getbuffer())
+                os.replace(temp, _entry(cache_key), src_dir_fd=fd, dst_dir_fd=fd)
+            except BaseException:
+                _remove(fd, temp)
+                raise
+            _prune(fd)
+        except Exception:  # noqa: BLE001 - a cache that cannot be written is no cache, not an error
+            return
+
+
+_TEMP_PREFIX, _TEMP_SUFFIX = ".spec-", ".tmp"
+
+
+def _remove_stale_temps(fd: int) -> None:
+    """Remove the temporary files of writers that died: older than STALE_TEMP_SECONDS, or named after a
+    process that is gone."""
+    now = time.time()
+    for entry in _listing(fd):
+        if not (entry.name.startswith(_TEMP_PREFIX) and entry.name.endswith(_TEMP_SUFFIX)):
+            continue
+        writer = entry.name[len(_TEMP_PREFIX):].partition("-")[0]
+        try:
+            old = now - entry.stat(follow_symlinks=False).st_mtime > STALE_TEMP_SECONDS
+        except OSError:
+            continue
+        if old or (writer.isdigit() and not _running(int(writer))):
+            _remove(fd, entry.name)
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # it exists, as someone else's
+        return True
+    return True
+
+
+def _listing(fd: int) -> list[os.DirEntry]:
+    try:
+        with os.scandir(fd) as entries:
+            return list(entries)
+    except OSError:
+        return []
 
 
 def clear() -> None:
     """Forget every cached model, in this process and on disk."""
     _memory.clear()
     folder = cache_dir()
-    if folder is not None and folder.is_dir():
-        for path in folder.glob("spec-*.pickle"):
-            _remove(path)
+    if folder is None:
+        return
+    with _opened_folder(folder) as fd:
+        for entry in _listing(fd) if fd is not None else ():
+            if entry.name.startswith("spec-") and entry.name.endswith(".pickle"):
+                _remove(fd, entry.name)
 
 
 def _remember(cache_key: str, spec: Spec) -> None:
@@ -182,20 +277,23 @@ def _remember(cache_key: str, spec: Spec) -> None:
         _memory.popitem(last=False)
 
 
-def _prune(folder: Path) -> None:
+def _prune(fd: int) -> None:
+    """Keep the DISK_ENTRIES most recently used entries; remove what dead writers left."""
     entries = []
-    for path in folder.glob("spec-*.pickle"):
-        try:
-            entries.append((path.stat().st_mtime, path))
-        except OSError:
-            continue
+    for entry in _listing(fd):
+        if entry.name.startswith("spec-") and entry.name.endswith(".pickle"):
+            try:
+                entries.append((entry.stat(follow_symlinks=False).st_mtime, entry.name))
+            except OSError:
+                continue
     entries.sort(reverse=True)
-    for _, path in entries[DISK_ENTRIES:]:
-        _remove(path)
+    for _, name in entries[DISK_ENTRIES:]:
+        _remove(fd, name)
+    _remove_stale_temps(fd)
 
 
-def _remove(path: Path) -> None:
+def _remove(fd: int, name: str) -> None:
     try:
-        path.unlink()
+        os.unlink(name, dir_fd=fd)
     except OSError:
         pass

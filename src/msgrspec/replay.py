@@ -8,11 +8,13 @@ recording to the new ones, and compares every result with the recorded one.
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import attrs
 
 from .adapter import Adapter, ObjRef
+from .errors import DocumentError, json_type, read_json
 from .guard import AdapterFault, GuardedParty, Trace
 
 
@@ -32,16 +34,49 @@ class StepResult:
         return self.recorded == self.replayed
 
 
+def load_report(path: Path) -> dict:
+    """The report in `path`; ReplayError, starting with the place, when it is not a JSON object."""
+    try:
+        report = read_json(path)
+    except DocumentError as exc:
+        raise ReplayError(str(exc)) from None
+    if not isinstance(report, dict):
+        raise ReplayError(f"{path}: not a msgrspec report: a JSON {json_type(report)}, not an object")
+    return report
+
+
+#: what every recorded step holds, and the JSON type of each
+_STEP_FIELDS = {"party": str, "op": str, "args": list}
+
+
 def reproducer(report: dict, assertion: str) -> list[dict]:
-    """The recorded steps of one assertion of a report."""
+    """The recorded steps of one assertion of a report; ReplayError, naming the place in the report, for
+    anything that is not shaped like a reproducer."""
     tests = report.get("tests", {})
+    if not isinstance(tests, dict):
+        raise ReplayError(f"tests: a JSON {json_type(tests)}, not an object of assertions")
     if assertion not in tests:
         close = [key for key in tests if assertion.lower() in key.lower()][:5]
         hint = f" (did you mean {', '.join(close)}?)" if close else ""
         raise ReplayError(f"the report has no assertion {assertion!r}{hint}")
-    steps = tests[assertion].get("reproducer") or []
+    test = tests[assertion]
+    if not isinstance(test, dict):
+        raise ReplayError(f"tests.{assertion}: a JSON {json_type(test)}, not an object")
+    steps = test.get("reproducer") or []
+    if not isinstance(steps, list):
+        raise ReplayError(f"tests.{assertion}.reproducer: a JSON {json_type(steps)}, not an array of steps")
     if not steps:
-        raise ReplayError(f"{assertion} has no reproducer: its outcome was {tests[assertion].get('outcome')}")
+        raise ReplayError(f"{assertion} has no reproducer: its outcome was {test.get('outcome')}")
+    for number, step in enumerate(steps):
+        where = f"tests.{assertion}.reproducer[{number}]"
+        if not isinstance(step, dict):
+            raise ReplayError(f"{where}: a JSON {json_type(step)}, not a step")
+        for field, kind in _STEP_FIELDS.items():
+            if not isinstance(step.get(field), kind):
+                found = f"a JSON {json_type(step[field])}" if field in step else "missing"
+                raise ReplayError(f"{where}.{field}: {found}, not a JSON {json_type(kind())}")
+        if "result" not in step:
+            raise ReplayError(f"{where}.result: missing")
     return steps
 
 
@@ -134,39 +169,57 @@ _OPERATIONS: dict[str, Callable[..., Any]] = {
 
 
 def replay(adapter: Adapter, steps: list[dict]) -> list[StepResult]:
-    """Perform the recorded steps on a fresh world of `adapter`; each step with its recorded and new result."""
-    world = adapter.open_world()
+    """Perform the recorded steps on a fresh world of `adapter`; each step with its recorded and new result.
+
+    ReplayError when the implementation cannot start the replay or a step cannot be performed as recorded.
+    """
     trace = Trace()
     try:
-        parties = {"local": GuardedParty(world.local, "local", trace)}
-        peer = world.peer
-        if peer is not None:
-            parties["peer"] = GuardedParty(peer, "peer", trace)
+        world = adapter.open_world()
+    except Exception as exc:  # noqa: BLE001 - any fault of the implementation is reported, not raised
+        raise ReplayError(f"the adapter could not open a world: {type(exc).__name__}: {exc}") from None
+    try:
+        try:
+            parties = {"local": GuardedParty(world.local, "local", trace)}
+            peer = world.peer
+            if peer is not None:
+                parties["peer"] = GuardedParty(peer, "peer", trace)
+            challenges = _Challenges(adapter.profile().lock_key)
+        except Exception as exc:  # noqa: BLE001
+            raise ReplayError(f"the adapter could not set up the world: {type(exc).__name__}: {exc}") from None
         objects = _Objects()
-        challenges = _Challenges(adapter.profile().lock_key)
         results = []
         for number, step in enumerate(steps, 1):
-            party = parties.get(step["party"])
-            if party is None:
-                raise ReplayError(f"step {number} needs the {step['party']} party, which this adapter lacks")
-            operation = _OPERATIONS.get(step["op"])
-            if operation is None:
-                raise ReplayError(f"step {number}: unknown operation {step['op']!r}")
-            args = challenges.arguments(step, objects.argument(step["args"]))
-            before = len(trace.steps)
             try:
-                operation(party, args)
-            except AdapterFault:
-                pass  # recorded in the trace like any other result
-            replayed = trace.steps[before]["result"] if len(trace.steps) > before else None
-            challenges.seen(replayed)
-            recorded = _without_volatile(step, objects.learn(step["result"], replayed))
-            replayed = _without_volatile(step, replayed)
-            shown = ", ".join(repr(a) for a in step["args"])
-            results.append(StepResult(number, f"{step['party']}.{step['op']}({shown})", recorded, replayed))
+                results.append(_replay_step(number, step, parties, objects, challenges, trace))
+            except (TypeError, KeyError, IndexError, AttributeError, ValueError) as exc:
+                raise ReplayError(f"step {number} ({step['party']}.{step['op']}) cannot be performed as "
+                                  f"recorded: {type(exc).__name__}: {exc}") from None
         return results
     finally:
         try:
             world.close()
         except Exception:  # noqa: BLE001 - closing is best effort after a replay
             pass
+
+
+def _replay_step(number: int, step: dict, parties: dict[str, GuardedParty], objects: _Objects,
+                 challenges: _Challenges, trace: Trace) -> StepResult:
+    party = parties.get(step["party"])
+    if party is None:
+        raise ReplayError(f"step {number} needs the {step['party']} party, which this adapter lacks")
+    operation = _OPERATIONS.get(step["op"])
+    if operation is None:
+        raise ReplayError(f"step {number}: unknown operation {step['op']!r}")
+    args = challenges.arguments(step, objects.argument(step["args"]))
+    before = len(trace.steps)
+    try:
+        operation(party, args)
+    except AdapterFault:
+        pass  # recorded in the trace like any other result
+    replayed = trace.steps[before]["result"] if len(trace.steps) > before else None
+    challenges.seen(replayed)
+    recorded = _without_volatile(step, objects.learn(step["result"], replayed))
+    replayed = _without_volatile(step, replayed)
+    shown = ", ".join(repr(a) for a in step["args"])
+    return StepResult(number, f"{step['party']}.{step['op']}({shown})", recorded, replayed)

@@ -1,29 +1,77 @@
 """Reading one YAML file into plain data plus a map from data paths to places.
 
-The C loader of PyYAML composes the node graph when it is available; the
-graph is then turned into Python values here, so that duplicate keys, anchors
-that expand without bound and other traps are caught with their location
-instead of being silently accepted.
+libyaml (PyYAML's C extension, where it is built) composes the node graph of
+a small file in one go. A bigger file is composed here from libyaml's events,
+counting, so that a document too big or too deep stops where it goes over the
+limit instead of being composed whole first. The graph is then turned into
+Python values, so that duplicate keys, anchors that expand without bound and
+other traps are caught with their location instead of being silently accepted.
 """
 from __future__ import annotations
 
 import hashlib
+import os
 from pathlib import Path
 from typing import Any
 
 import yaml
+from yaml.composer import Composer
+from yaml.resolver import Resolver
 
-from .errors import Location, Problem, SpecError
+from .errors import Location, Problem, SpecError, not_utf8
 
-try:
-    _Loader: type = yaml.CSafeLoader
-except AttributeError:  # PyYAML built without libyaml
-    _Loader = yaml.SafeLoader
-
-#: Nodes one file may expand to; far above any real spec file, far below what
-#: an alias bomb ("billion laughs") would need.
+#: Nodes one file may have or expand to; far above any real spec file (the
+#: biggest shipped one has about 2,600), far below what an alias bomb
+#: ("billion laughs") would need.
 MAX_NODES = 200_000
 MAX_DEPTH = 64
+#: Bytes one file may have (the biggest shipped one has 64 KB); a bigger file is not read at all.
+MAX_FILE_BYTES = 4 * 1024 * 1024
+#: A file up to this size is composed by libyaml in one go, its nodes counted after: at worst (one-letter
+#: nodes) some 20 MB and a fraction of a second. Composing node by node in Python takes a third longer.
+COMPOSE_AT_ONCE_BYTES = 128 * 1024
+
+
+class _TooBig(Exception):
+    def __init__(self, mark: yaml.Mark, message: str):
+        super().__init__(message)
+        self.mark = mark
+
+
+class _BoundedComposer(Composer):
+    """Composer that stops at the node that takes the document over MAX_NODES or MAX_DEPTH."""
+
+    _nodes = 0
+    _depth = 0
+
+    def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node:
+        self._nodes += 1
+        if self._nodes > MAX_NODES:
+            raise _TooBig(self.peek_event().start_mark, f"the document has more than {MAX_NODES} nodes")
+        if self._depth >= MAX_DEPTH:
+            raise _TooBig(self.peek_event().start_mark, f"nesting deeper than {MAX_DEPTH} levels")
+        self._depth += 1
+        try:
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
+
+
+try:
+    from yaml.cyaml import CParser as _Parser
+
+    class _BoundedLoader(_BoundedComposer, _Parser, Resolver):  # the composer's methods before the parser's
+        def __init__(self, stream: str):
+            _Parser.__init__(self, stream)
+            Composer.__init__(self)
+            Resolver.__init__(self)
+
+    _AtOnceLoader: type = yaml.CSafeLoader
+except ImportError:  # PyYAML built without libyaml: composing is Python either way
+    class _BoundedLoader(_BoundedComposer, yaml.SafeLoader):  # type: ignore[no-redef]
+        pass
+
+    _AtOnceLoader = _BoundedLoader
 
 DataPath = tuple[Any, ...]
 _COLLECTION_TAGS = ("tag:yaml.org,2002:map", "tag:yaml.org,2002:seq")
@@ -120,11 +168,25 @@ def _decode(path: Path, raw: bytes) -> str:
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        before = raw[: exc.start]
-        line = before.count(b"\n") + 1
-        column = exc.start - (before.rfind(b"\n") + 1) + 1
-        raise SpecError([Problem(Location(str(path), line, column),
-                                 f"the file is not UTF-8: byte 0x{raw[exc.start]:02x} cannot be decoded")]) from None
+        raise SpecError([not_utf8(str(path), raw, exc)]) from None
+
+
+def read_bytes(path: Path) -> bytes:
+    """The bytes of one spec file; SpecError when it cannot be read or has more than MAX_FILE_BYTES (then
+    no more than that is read)."""
+    try:
+        with path.open("rb") as handle:
+            raw = handle.read(MAX_FILE_BYTES + 1)
+            if len(raw) > MAX_FILE_BYTES:
+                raise _too_many_bytes(str(path), os.fstat(handle.fileno()).st_size)
+    except OSError as exc:
+        raise SpecError([Problem(Location(str(path)), f"cannot read the file: {exc.strerror}")]) from None
+    return raw
+
+
+def _too_many_bytes(file: str, size: int) -> SpecError:
+    return SpecError([Problem(Location(file), f"the file has {size} bytes, more than a spec file may have "
+                                              f"({MAX_FILE_BYTES}); split it into several files")])
 
 
 def read_yaml(path: Path, raw: bytes | None = None) -> LocatedData:
@@ -132,13 +194,14 @@ def read_yaml(path: Path, raw: bytes | None = None) -> LocatedData:
     for anything unreadable."""
     file = str(path)
     if raw is None:
-        try:
-            raw = path.read_bytes()
-        except OSError as exc:
-            raise SpecError([Problem(Location(file), f"cannot read the file: {exc.strerror}")]) from None
+        raw = read_bytes(path)
+    elif len(raw) > MAX_FILE_BYTES:
+        raise _too_many_bytes(file, len(raw))
     text = _decode(path, raw)
     try:
-        node = yaml.compose(text, Loader=_Loader)
+        node = yaml.compose(text, Loader=_AtOnceLoader if len(raw) <= COMPOSE_AT_ONCE_BYTES else _BoundedLoader)
+    except _TooBig as exc:
+        raise SpecError([Problem(Location(file, exc.mark.line + 1, exc.mark.column + 1), str(exc))]) from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         where = Location(file, mark.line + 1, mark.column + 1) if mark else Location(file)

@@ -1,12 +1,13 @@
 """The conformance report (`msgrspec test --report FILE`) as the documentation reads it."""
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Mapping
 from pathlib import Path
 
 import attrs
+
+from ..errors import DocumentError, json_type, read_json
 
 #: every status a requirement may have in a report, in the order the pages list them
 STATUSES = ("passed", "failed", "blocked", "xfail", "xpass", "not-applicable", "skipped", "untestable", "untested")
@@ -54,6 +55,24 @@ def _fail(origin: str, message: str):
     raise ReportError(f"{origin}: {message}")
 
 
+def _mapping(data: Mapping, key: str, origin: str) -> Mapping:
+    value = data.get(key) or {}
+    if not isinstance(value, Mapping):
+        _fail(origin, f"{key}: a JSON {json_type(value)}, not an object")
+    return value
+
+
+def _strings(entry: Mapping, key: str, where: str, origin: str) -> tuple[str, ...]:
+    value = entry.get(key) or ()
+    if not isinstance(value, (list, tuple)) or not all(isinstance(v, str) for v in value):
+        _fail(origin, f"{where}.{key}: not a list of ids")
+    return tuple(value)
+
+
+def _text(value: object) -> str | None:
+    return None if value is None else str(value)
+
+
 def parse_report(data: Mapping, origin: str = "<report>") -> Report:
     """Check the shape of a report document and turn it into a Report."""
     if not isinstance(data, Mapping) or data.get("format") != "msgrspec-report":
@@ -62,19 +81,23 @@ def parse_report(data: Mapping, origin: str = "<report>") -> Report:
         _fail(origin, f"report version {data.get('version')!r} is not supported (this msgrspec reads versions "
                       f"{', '.join(map(str, READABLE_VERSIONS))}; a newer msgrspec wrote it)")
     requirements = {}
-    for rid, entry in (data.get("requirements") or {}).items():
+    for rid, entry in _mapping(data, "requirements", origin).items():
         status = entry.get("status") if isinstance(entry, Mapping) else None
         if status not in STATUSES:
             _fail(origin, f"requirement {rid}: unknown status {status!r}")
-        requirements[rid] = RequirementResult(status, tuple(entry.get("tests") or ()))
+        requirements[rid] = RequirementResult(status, _strings(entry, "tests", f"requirements.{rid}", origin))
     tests = {}
-    for tid, entry in (data.get("tests") or {}).items():
+    for tid, entry in _mapping(data, "tests", origin).items():
         if not isinstance(entry, Mapping) or "outcome" not in entry:
             _fail(origin, f"test {tid}: no outcome")
-        tests[tid] = CaseResult(str(entry["outcome"]), tuple(entry.get("requirements") or ()),
-                                entry.get("item"), entry.get("message"))
-    # version 1 spelt one summary key `not_applicable`; the statuses always said `not-applicable`
-    summary = {str(k).replace("_", "-"): int(v) for k, v in (data.get("summary") or {}).items()}
+        tests[tid] = CaseResult(str(entry["outcome"]), _strings(entry, "requirements", f"tests.{tid}", origin),
+                                _text(entry.get("item")), _text(entry.get("message")))
+    summary = {}
+    for name, count in _mapping(data, "summary", origin).items():
+        if not isinstance(count, int) or isinstance(count, bool):
+            _fail(origin, f"summary.{name}: {count!r} is not a count")
+        # version 1 spelt one summary key `not_applicable`; the statuses always said `not-applicable`
+        summary[str(name).replace("_", "-")] = count
     return Report(str(data.get("adapter", "")), str(data.get("implementation", "")),
                   str(data.get("spec_sha256", "")), summary, requirements, tests, origin)
 
@@ -87,9 +110,7 @@ def load_report(report: str | os.PathLike | Mapping | Report | None) -> Report |
         return parse_report(report)
     path = Path(report)
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise ReportError(f"{path}: cannot read the report: {exc.strerror}") from None
-    except ValueError as exc:
-        raise ReportError(f"{path}: not JSON: {exc}") from None
+        data = read_json(path)
+    except DocumentError as exc:
+        raise ReportError(str(exc)) from None
     return parse_report(data, str(path))

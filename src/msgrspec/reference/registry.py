@@ -131,7 +131,11 @@ class SqliteRegistry(Registry):
     def _connection(self) -> sqlite3.Connection:
         if self._conn is not None and self._pid == os.getpid():
             return self._conn
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise RegistryError(f"{self.path}: cannot make the folder {exc.filename or self.path.parent}: "
+                                f"{exc.strerror}") from exc
         conn = sqlite3.connect(str(self.path), timeout=_BUSY_SECONDS, isolation_level=None,
                                check_same_thread=False)
         conn.execute(f"PRAGMA busy_timeout={int(_BUSY_SECONDS * 1000)}")
