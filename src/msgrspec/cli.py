@@ -347,3 +347,38 @@ def diff(old_spec: Path, new_spec: Path, output_format: str, expected_failures: 
     click.echo(json.dumps(result, indent=2) if output_format == "json" else to_markdown(result))
     if fail_on_breaking and result["breaking"]:
         sys.exit(BREAKING_EXIT)
+
+
+#: `msgrspec compare --fail-on-new`: the exit status when a run has new failures (1 is a report that cannot be read)
+NEW_FAILURES_EXIT = 3
+
+
+def _load_reports(files: tuple[Path, ...]) -> list:
+    """The reports in `files`; a file that is not a readable report is one located line and exit status 1."""
+    from .docs.report import ReportError, load_report
+
+    try:
+        return [load_report(file) for file in files]
+    except ReportError as exc:
+        click.echo(str(exc), err=True)
+        sys.exit(1)
+
+
+@main.command()
+@click.argument("reports", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--format", "output_format", type=click.Choice(["markdown", "json"]), default="markdown",
+              show_default=True)
+@click.option("--only-changed", is_flag=True, help="Show only the assertions whose outcome differs between runs.")
+@click.option("--fail-on-new", is_flag=True,
+              help=f"Exit with status {NEW_FAILURES_EXIT} when a run fails an assertion the run before it of the "
+                   "same implementation did not.")
+def compare(reports: tuple[Path, ...], output_format: str, only_changed: bool, fail_on_new: bool) -> None:
+    """Conformance reports (msgrspec test --report) side by side: one row per assertion, one column per run;
+    between runs of one implementation the new failures, fixes and known failures. Exit status: 0, 1 when a
+    report cannot be read, or with --fail-on-new 3 when there are new failures."""
+    from .compare import compare_reports, new_failure_count, to_markdown
+
+    result = compare_reports(_load_reports(reports), only_changed)
+    click.echo(json.dumps(result, indent=2) if output_format == "json" else to_markdown(result), nl=False)
+    if fail_on_new and new_failure_count(result):
+        sys.exit(NEW_FAILURES_EXIT)
