@@ -8,17 +8,15 @@ import jsonschema
 import pytest
 
 from msgrspec.resources import schema
-from suite_reports import COMMAND, make_reports
+from suite_reports import COMMAND
 
 #: the assertion the seeded fault (broken_variants.wrong_enum_value) breaks
 SEEDED_ID = "SESSION_STATE.SS_CONNECTED#value"
 
 
 @pytest.fixture(scope="module")
-def reports(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("compare")
-    return make_reports(folder, {"before": "seeded:before", "after": "seeded:after",
-                                 "reference": "reference", "no_lock": "broken_variants:no_imsgrlock_interface"})
+def reports(suite_reports):
+    return suite_reports
 
 
 def compare(*args) -> subprocess.CompletedProcess:

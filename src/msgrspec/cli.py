@@ -382,3 +382,26 @@ def compare(reports: tuple[Path, ...], output_format: str, only_changed: bool, f
     click.echo(json.dumps(result, indent=2) if output_format == "json" else to_markdown(result), nl=False)
     if fail_on_new and new_failure_count(result):
         sys.exit(NEW_FAILURES_EXIT)
+
+
+@main.command()
+@click.argument("reports", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--spec-dir", type=click.Path(file_okay=False, path_type=Path),
+              help="The spec whose items are stated (default: the shipped spec).")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write here, not to stdout.")
+def support(reports: tuple[Path, ...], spec_dir: Path | None, output: Path | None) -> None:
+    """Support statements (JSON, schema/support.schema.json): per interface, member, event, enumeration and value,
+    per report's implementation, supported, partial (the failing assertions), absent or untested."""
+    from .support import support_statements
+
+    loaded = _load_reports(reports)
+    spec = _load(spec_dir)
+    for report in loaded:
+        if report.spec_sha256 and report.spec_sha256 != spec.digest:
+            click.echo(f"note: {report.origin} was made against spec {report.spec_sha256[:12]}, not this spec "
+                       f"({spec.digest[:12]}): items it lacks are untested", err=True)
+    text = json.dumps(support_statements(spec, loaded), indent=2) + "\n"
+    if output is None:
+        click.echo(text, nl=False)
+    else:
+        output.write_text(text, encoding="utf-8")
