@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from .docs.report import Report
+from .docs.report import Report, run_labels
 
 #: the compare document's format name and version (its schema: schema/compare.schema.json)
 FORMAT, VERSION = "msgrspec-compare", 1
@@ -25,17 +25,6 @@ FORMAT, VERSION = "msgrspec-compare", 1
 FAILING = frozenset({"failed", "blocked", "xfail"})
 #: outcomes that count as working
 PASSING = frozenset({"passed", "xpass"})
-
-
-def run_labels(reports: Sequence[Report]) -> list[str]:
-    """A column name per report: implementation, version and adapter; runs that would share one are numbered."""
-    labels = []
-    for report in reports:
-        name = " ".join(filter(None, (report.implementation or "(unnamed implementation)", report.version)))
-        labels.append(f"{name} [{report.adapter}]" if report.adapter else name)
-    repeated = {label for label in labels if labels.count(label) > 1}
-    return [f"{label} (run {number})" if label in repeated else label
-            for number, label in enumerate(labels, start=1)]
 
 
 def _rows(reports: Sequence[Report]) -> tuple[list[str], bool, list[list[str]]]:

@@ -17,8 +17,8 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from .compare import FAILING, PASSING, run_labels
-from .docs.report import Report
+from .compare import FAILING, PASSING
+from .docs.report import Report, run_labels
 from .model import Spec
 
 #: the support document's format name and version (its schema: schema/support.schema.json)

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import attrs
@@ -126,3 +126,23 @@ def load_report(report: str | os.PathLike | Mapping | Report | None) -> Report |
     except DocumentError as exc:
         raise ReportError(str(exc)) from None
     return parse_report(data, str(path))
+
+
+def load_reports(reports) -> tuple[Report, ...]:
+    """Reports from None, one report (path, document, Report) or a list or tuple of them."""
+    if reports is None:
+        return ()
+    if isinstance(reports, (list, tuple)):
+        return tuple(load_report(report) for report in reports)
+    return (load_report(reports),)
+
+
+def run_labels(reports: Sequence[Report]) -> list[str]:
+    """A column name per report: implementation, version and adapter; runs that would share one are numbered."""
+    labels = []
+    for report in reports:
+        name = " ".join(filter(None, (report.implementation or "(unnamed implementation)", report.version)))
+        labels.append(f"{name} [{report.adapter}]" if report.adapter else name)
+    repeated = {label for label in labels if labels.count(label) > 1}
+    return [f"{label} (run {number})" if label in repeated else label
+            for number, label in enumerate(labels, start=1)]
