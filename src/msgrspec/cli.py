@@ -241,18 +241,19 @@ def docs() -> None:
               help="The static site generator to run.")
 @click.option("--spec-dir", type=click.Path(file_okay=False, path_type=Path),
               help="Document the spec in this folder (default: the shipped spec).")
-@click.option("--report", type=click.Path(dir_okay=False, path_type=Path), envvar="MSGRSPEC_REPORT",
-              help="A conformance report (msgrspec test --report) to show; default: $MSGRSPEC_REPORT.")
+@click.option("--report", "reports", multiple=True, type=click.Path(dir_okay=False, path_type=Path),
+              envvar="MSGRSPEC_REPORT", help="A conformance report (msgrspec test --report) to show; repeat it for "
+              "a conformance matrix of several implementations; default: $MSGRSPEC_REPORT.")
 @click.option("-o", "--output", "site_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("site"),
               show_default=True, help="Write the built site here (an earlier site there is replaced).")
-def docs_build(engine: str, spec_dir: Path | None, report: Path | None, site_dir: Path) -> None:
+def docs_build(engine: str, spec_dir: Path | None, reports: tuple[Path, ...], site_dir: Path) -> None:
     """Generate the reference pages and build the site with mkdocs or Zensical."""
     from .docs.build import BuildError, build_site
     from .docs.report import ReportError
 
     spec = _load(spec_dir)
     try:
-        result = build_site(spec, site_dir, engine=engine, report=report)
+        result = build_site(spec, site_dir, engine=engine, report=list(reports) or None)
     except (BuildError, ReportError) as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(f"site written to {result.output} by {result.engine}: {result.pages} pages "
