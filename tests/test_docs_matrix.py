@@ -55,3 +55,21 @@ def test_one_report_gives_the_pages_of_today(three):
     site = generate_pages(load_spec(), three[0])
     assert CONFORMANCE_PAGE in site.pages and MATRIX_PAGE not in site.pages
     assert "verdicts:" not in site.pages[MEMBER_PAGE] and "msgrspec-status" in site.pages[MEMBER_PAGE]
+
+
+def test_the_plugin_report_option_takes_a_file_or_a_list(tmp_path):
+    from msgrspec.docs.plugin import MsgrspecPluginConfig
+
+    first, second = tmp_path / "a.json", tmp_path / "b.json"
+    for path in (first, second):
+        path.write_text("{}", encoding="utf-8")
+    for value, expected in ((str(first), [str(first)]), ([str(first), str(second)], [str(first), str(second)]),
+                            ("a.json", [str(first)])):
+        config = MsgrspecPluginConfig(config_file_path=str(tmp_path / "mkdocs.yml"))
+        config.load_dict({"report": value})
+        errors, _ = config.validate()
+        assert not errors and config.report == expected, (value, errors, config.report)
+    config = MsgrspecPluginConfig(config_file_path=str(tmp_path / "mkdocs.yml"))
+    config.load_dict({"report": [str(first), str(tmp_path / "missing.json")]})
+    errors, _ = config.validate()
+    assert errors and "missing.json" in str(errors[0][1])
