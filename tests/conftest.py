@@ -89,3 +89,14 @@ def wine():
     prefix.start()
     yield prefix
     prefix.stop()
+
+
+@pytest.fixture(scope="session")
+def suite_reports(tmp_path_factory) -> dict[str, Path]:
+    """Reports made by running the suite (tests/suite_reports.py): "before" and "after" are one implementation
+    before and after a fix of broken_variants.wrong_enum_value; "reference" the reference, "no_lock" a variant."""
+    from suite_reports import make_reports
+
+    return make_reports(tmp_path_factory.mktemp("suite-reports"),
+                        {"before": "seeded:before", "after": "seeded:after", "reference": "reference",
+                         "no_lock": "broken_variants:no_imsgrlock_interface"})

@@ -208,3 +208,43 @@ def test_every_internal_link_resolves(server, static_page):
     assert len([u for u in seen_pages if u.endswith("/")]) > 80
     assert not broken, "\n".join(broken[:20])
     assert not missing, "\n".join(missing[:20])
+
+
+@pytest.fixture(scope="module")
+def matrix_server(tmp_path_factory, suite_reports):
+    """The site built by `msgrspec docs build` from three reports made by running the suite, served locally."""
+    import subprocess
+
+    from suite_reports import COMMAND
+
+    site = tmp_path_factory.mktemp("matrix") / "site"
+    reports = [arg for name in ("reference", "before", "no_lock") for arg in ("--report", str(suite_reports[name]))]
+    run = subprocess.run([COMMAND, "docs", "build", *reports, "-o", str(site)], capture_output=True, text=True,
+                         timeout=600)
+    assert run.returncode == 0, run.stdout + run.stderr
+    httpd = _Server(("127.0.0.1", 0), functools.partial(_QuietHandler, directory=str(site)))
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{httpd.server_port}/"
+    httpd.shutdown()
+    httpd.server_close()
+
+
+def test_differences_only_shrinks_the_matrix(browser, matrix_server):
+    context, outside = _context(browser, matrix_server, scripts=True)
+    page = context.new_page()
+    assert page.goto(matrix_server + "reference/matrix/").status == 200
+    rows = page.locator("#msgrspec-matrix tbody tr:visible")
+    before = rows.count()
+    assert before > 300 and page.locator("#msgrspec-matrix thead th").count() == 4
+    page.get_by_label("Differences only").check()
+    after = rows.count()
+    assert 0 < after < before
+    assert page.locator("#msgrspec-rows-shown").inner_text() == f"{after} of {before} rows shown"
+    seeded = page.locator("#msgrspec-matrix tbody tr:visible", has_text="SESSION_STATE.SS_CONNECTED#value")
+    assert seeded.count() == 1
+    page.get_by_label("Differences only").uncheck()
+    assert rows.count() == before
+    member = page.goto(matrix_server + "reference/interfaces/IMsgrSessionManager/RegisterApplication/")
+    assert member.status == 200 and page.get_by_text("verdicts:").count() > 0
+    context.close()
+    assert not outside, f"the site asked for outside resources: {outside[:5]}"

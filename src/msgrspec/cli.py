@@ -126,12 +126,6 @@ def _to_env(name: str, *, seconds: bool = False):
     return store
 
 
-class _SetUpError(click.ClickException):
-    """A mistake in how `msgrspec test` was called, found before any test runs; pytest's exit status for it."""
-
-    exit_code = 4
-
-
 def _writable_report(ctx: click.Context, param: click.Parameter, value: Path | None) -> Path | None:
     """Refuse a --report path that cannot be written before the run starts, not after it (its results lost).
 
@@ -141,16 +135,16 @@ def _writable_report(ctx: click.Context, param: click.Parameter, value: Path | N
         return None
     folder = value.parent
     if value.is_dir():
-        raise _SetUpError(f"--report {value}: a folder, not a file")
+        raise SetupError(f"--report {value}: a folder, not a file")
     if not folder.is_dir():
-        raise _SetUpError(f"--report {value}: the folder {folder} does not exist")
+        raise SetupError(f"--report {value}: the folder {folder} does not exist")
     try:
         with tempfile.TemporaryFile(dir=folder):
             pass
         if value.exists() and not os.access(value, os.W_OK):
             raise PermissionError(errno.EACCES, os.strerror(errno.EACCES))
     except OSError as exc:
-        raise _SetUpError(f"--report {value}: cannot be written: {exc.strerror}") from None
+        raise SetupError(f"--report {value}: cannot be written: {exc.strerror}") from None
     return value
 
 
@@ -287,18 +281,19 @@ def docs() -> None:
               help="The static site generator to run.")
 @click.option("--spec-dir", type=click.Path(file_okay=False, path_type=Path),
               help="Document the spec in this folder (default: the shipped spec).")
-@click.option("--report", type=click.Path(dir_okay=False, path_type=Path), envvar="MSGRSPEC_REPORT",
-              help="A conformance report (msgrspec test --report) to show; default: $MSGRSPEC_REPORT.")
+@click.option("--report", "reports", multiple=True, type=click.Path(dir_okay=False, path_type=Path),
+              envvar="MSGRSPEC_REPORT", help="A conformance report (msgrspec test --report) to show; repeat it for "
+              "a conformance matrix of several implementations; default: $MSGRSPEC_REPORT.")
 @click.option("-o", "--output", "site_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("site"),
               show_default=True, help="Write the built site here (an earlier site there is replaced).")
-def docs_build(engine: str, spec_dir: Path | None, report: Path | None, site_dir: Path) -> None:
+def docs_build(engine: str, spec_dir: Path | None, reports: tuple[Path, ...], site_dir: Path) -> None:
     """Generate the reference pages and build the site with mkdocs or Zensical."""
     from .docs.build import BuildError, build_site
     from .docs.report import ReportError
 
     spec = _load(spec_dir)
     try:
-        result = build_site(spec, site_dir, engine=engine, report=report)
+        result = build_site(spec, site_dir, engine=engine, report=list(reports) or None)
     except (BuildError, ReportError) as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(f"site written to {result.output} by {result.engine}: {result.pages} pages "
@@ -393,6 +388,64 @@ def diff(old_spec: Path, new_spec: Path, output_format: str, expected_failures: 
     click.echo(json.dumps(result, indent=2) if output_format == "json" else to_markdown(result))
     if fail_on_breaking and result["breaking"]:
         sys.exit(BREAKING_EXIT)
+
+
+#: `msgrspec compare --fail-on-new`: the exit status when a run has new failures (1 is a report that cannot be read)
+NEW_FAILURES_EXIT = 3
+
+
+def _load_reports(files: tuple[Path, ...]) -> list:
+    """The reports in `files`; a file that is not a readable report is one located line and exit status 1."""
+    from .docs.report import ReportError, load_report
+
+    try:
+        return [load_report(file) for file in files]
+    except ReportError as exc:
+        click.echo(str(exc), err=True)
+        sys.exit(1)
+
+
+@main.command()
+@click.argument("reports", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--format", "output_format", type=click.Choice(["markdown", "json"]), default="markdown",
+              show_default=True)
+@click.option("--only-changed", is_flag=True, help="Show only the assertions whose outcome differs between runs.")
+@click.option("--fail-on-new", is_flag=True,
+              help=f"Exit with status {NEW_FAILURES_EXIT} when a run fails an assertion the run before it of the "
+                   "same implementation did not.")
+def compare(reports: tuple[Path, ...], output_format: str, only_changed: bool, fail_on_new: bool) -> None:
+    """Conformance reports (msgrspec test --report) side by side: one row per assertion, one column per run;
+    between runs of one implementation the new failures, fixes and known failures. Exit status: 0, 1 when a
+    report cannot be read, or with --fail-on-new 3 when there are new failures."""
+    from .compare import compare_reports, new_failure_count, to_markdown
+
+    result = compare_reports(_load_reports(reports), only_changed)
+    click.echo(json.dumps(result, indent=2) if output_format == "json" else to_markdown(result), nl=False)
+    if fail_on_new and new_failure_count(result):
+        sys.exit(NEW_FAILURES_EXIT)
+
+
+@main.command()
+@click.argument("reports", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--spec-dir", type=click.Path(file_okay=False, path_type=Path),
+              help="The spec whose items are stated (default: the shipped spec).")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write here, not to stdout.")
+def support(reports: tuple[Path, ...], spec_dir: Path | None, output: Path | None) -> None:
+    """Support statements (JSON, schema/support.schema.json): per interface, member, event, enumeration and value,
+    per report's implementation, supported, partial (the failing assertions), absent or untested."""
+    from .support import support_statements
+
+    loaded = _load_reports(reports)
+    spec = _load(spec_dir)
+    for report in loaded:
+        if report.spec_sha256 and report.spec_sha256 != spec.digest:
+            click.echo(f"note: {report.origin} was made against spec {report.spec_sha256[:12]}, not this spec "
+                       f"({spec.digest[:12]}): items it lacks are untested", err=True)
+    text = json.dumps(support_statements(spec, loaded), indent=2) + "\n"
+    if output is None:
+        click.echo(text, nl=False)
+    else:
+        output.write_text(text, encoding="utf-8")
 
 
 # -- binary type libraries ----------------------------------------------------------------------------------

@@ -21,7 +21,7 @@ from ..model import (Cell, Coclass, Dispinterface, Enum, EnumValue, Erratum, Eve
                      Interface, Method, Param, Property, Requirement, Source, Spec, StateMachine, Support)
 from .diagram import machine_svg
 from .markup import admonition, anchor, code, external, fence, front_matter, identifier, paragraphs, table, text
-from .report import STATUSES, Report, load_report
+from .report import STATUSES, Report, load_reports, run_labels
 
 REFERENCE = "reference"
 LIBRARY_PAGE = f"{REFERENCE}/index.md"
@@ -33,6 +33,7 @@ SUPPORT_PAGE = f"{REFERENCE}/support.md"
 NAMES_PAGE = f"{REFERENCE}/names.md"
 CONFORMANCE_PAGE = f"{REFERENCE}/conformance.md"
 LEDGER_PAGE = f"{REFERENCE}/ledger.md"
+MATRIX_PAGE = f"{REFERENCE}/matrix.md"
 
 #: hand-written pages the navigation knows by name: (path, title, before the reference?)
 HANDWRITTEN = (("index.md", "Home", True), ("overview.md", "Overview", True),
@@ -64,6 +65,27 @@ _BADGE_CLASSES = {"passed": "pass", "xfail": "warn", "failed": "fail", "xpass": 
                   "blocked": "warn"}
 
 
+#: the "differences only" box of the matrix page: rows marked data-same are hidden while it is ticked
+_MATRIX_SCRIPT = """\
+<script>
+(function () {
+  var box = document.getElementById("msgrspec-differences-only");
+  var rows = document.querySelectorAll("#msgrspec-matrix tbody tr");
+  var shown = document.getElementById("msgrspec-rows-shown");
+  function update() {
+    var count = 0;
+    rows.forEach(function (row) {
+      row.hidden = box.checked && row.hasAttribute("data-same");
+      if (!row.hidden) { count += 1; }
+    });
+    shown.textContent = count + " of " + rows.length + " rows shown";
+  }
+  box.addEventListener("change", update);
+  update();
+})();
+</script>"""
+
+
 @attrs.frozen
 class Site:
     """Generated pages (path relative to the docs folder -> Markdown) and their navigation."""
@@ -84,8 +106,9 @@ class Site:
 
 
 def generate_pages(spec: Spec, report=None) -> Site:
-    """Every reference page of `spec`; with a conformance `report` (path, document or Report), its results too."""
-    return _Writer(spec, load_report(report)).site()
+    """Every reference page of `spec`; with a conformance `report` (path, document or Report), its results too;
+    with a list of reports, a conformance matrix and every implementation's verdict per requirement."""
+    return _Writer(spec, load_reports(report)).site()
 
 
 def item_location(item) -> tuple[str, str | None]:
@@ -161,9 +184,12 @@ def _hex(value: int) -> str:
 
 
 class _Writer:
-    def __init__(self, spec: Spec, report: Report | None):
+    def __init__(self, spec: Spec, reports: tuple[Report, ...]):
         self.spec = spec
-        self.report = report
+        #: one report: its results on the pages and a conformance page; several: a matrix and verdicts side by side
+        self.report = reports[0] if len(reports) == 1 else None
+        self.reports = reports if len(reports) > 1 else ()
+        self.labels = run_labels(self.reports)
         self.pages: dict[str, str] = {}
         self.titles: dict[str, str] = {}
         # who returns each code, who uses each type: the reverse links of the HRESULT, enum and type pages
@@ -326,6 +352,9 @@ class _Writer:
         if req.source.pages:
             refs.append("source: " + ", ".join(code(p) for p in req.source.pages))
         out = f"- {head}<br>\n  {text(req.statement)}"
+        if self.reports:
+            out += "<br>\n  verdicts: " + " &middot; ".join(
+                f"{text(label)} {_badge(report.status(req.id))}" for label, report in zip(self.labels, self.reports))
         if refs:
             out += "<br>\n  <small>" + " &middot; ".join(refs) + "</small>"
         return out
@@ -408,6 +437,8 @@ class _Writer:
                  {"Support matrix": self.support_page()}, {"Coverage ledger": self.ledger_page()}]
         if self.report:
             cross.append({"Conformance": self.conformance_page()})
+        if self.reports:
+            cross.append({"Conformance matrix": self.matrix_page()})
         cross.append({"Index of names": self.names_page()})
         reference += cross
         return Site(dict(self.pages), ({"Reference": reference},), dict(self.titles))
@@ -446,6 +477,8 @@ class _Writer:
                  ("Index of names", NAMES_PAGE, "every name of the spec and where it is documented")]
         if self.report:
             cross.insert(3, ("Conformance", CONFORMANCE_PAGE, "the results of one implementation"))
+        if self.reports:
+            cross.insert(3, ("Conformance matrix", MATRIX_PAGE, "the results of several implementations side by side"))
         body.append("## Across the library\n\n" + "\n".join(
             f"- [{title}]({self.rel(here, path)}): {what}" for title, path, what in cross))
         body += [self.support_section(lib.support, "## Default platform support"),
@@ -821,6 +854,35 @@ class _Writer:
             body.append(f"## {text(letter)}\n\n" + table(["Name", "Kind"], rows))
         self.add(here, "Index of names", body)
         return here
+
+    def matrix_page(self) -> str:
+        """Requirements and assertions x implementations, as an HTML table whose rows with one verdict in every
+        column the "differences only" box hides (a script in the page; nothing is loaded from elsewhere)."""
+        from ..compare import compare_reports
+
+        rows = [(identifier(rid), [report.status(rid) for report in self.reports])
+                for rid in self.spec.requirements]
+        rows += [(identifier(row["id"]), [o or "not run" for o in row["outcomes"]])
+                 for row in compare_reports(self.reports)["assertions"]]
+        head = "".join(f"<th>{text(label)}</th>" for label in self.labels)
+        body = []
+        for name, verdicts in rows:
+            same = ' data-same=""' if len(set(verdicts)) == 1 else ""
+            body.append(f"<tr{same}><td>{name}</td>" + "".join(f"<td>{_badge(v)}</td>" for v in verdicts)
+                        + "</tr>")
+        differing = sum(1 for _, verdicts in rows if len(set(verdicts)) > 1)
+        page = [
+            "# Conformance matrix",
+            f"The requirements, then the assertions of the suite, with the verdict of each of "
+            f"{len(self.reports)} implementations. {differing} of {len(rows)} rows differ between them.",
+            '<div class="msgrspec-matrix-control"><label><input type="checkbox" id="msgrspec-differences-only"> '
+            'Differences only</label> <span id="msgrspec-rows-shown"></span></div>',
+            f'<div class="msgrspec-wide">\n<table id="msgrspec-matrix">\n<thead><tr><th>Requirement or '
+            f'assertion</th>{head}</tr></thead>\n<tbody>\n' + "\n".join(body) + "\n</tbody>\n</table>\n</div>",
+            _MATRIX_SCRIPT,
+        ]
+        self.add(MATRIX_PAGE, "Conformance matrix", page)
+        return MATRIX_PAGE
 
     def conformance_page(self) -> str:
         here, report = CONFORMANCE_PAGE, self.report

@@ -4,7 +4,8 @@
       - search
       - msgrspec:
           spec_dir: spec              # default: the spec shipped with msgrspec
-          report: report.json         # default: $MSGRSPEC_REPORT, else no conformance page
+          report: report.json         # default: $MSGRSPEC_REPORT, else no conformance page;
+                                      # a list of reports gives a conformance matrix
 
 Pages are made in memory on every build (mkdocs >= 1.6 `File.generated`); none
 is written to the docs folder. Paths in the options are relative to mkdocs.yml,
@@ -24,13 +25,23 @@ from mkdocs.structure.files import File, Files
 from ..errors import SpecError
 from ..loader import load_spec
 from .pages import generate_pages
-from .report import REPORT_ENV, ReportError, load_report
+from .report import REPORT_ENV, ReportError, load_reports
 from .settings import EXTRA_CSS, EXTRA_CSS_PATH, MARKDOWN_EXTENSIONS
+
+
+class _OneOrMoreFiles(c.ListOfItems):
+    """A file, or a list of files (`report: a.json` or `report: [a.json, b.json]`)."""
+
+    def __init__(self):
+        super().__init__(c.File(exists=True), default=[])
+
+    def run_validation(self, value):
+        return super().run_validation([value] if isinstance(value, str) else value)
 
 
 class MsgrspecPluginConfig(Config):
     spec_dir = c.Optional(c.Dir(exists=True))
-    report = c.Optional(c.File(exists=True))
+    report = _OneOrMoreFiles()
 
 
 class MsgrspecPlugin(BasePlugin[MsgrspecPluginConfig]):
@@ -45,11 +56,11 @@ class MsgrspecPlugin(BasePlugin[MsgrspecPluginConfig]):
             config.extra_css.append(EXTRA_CSS_PATH)
         return config
 
-    def _report_path(self) -> str | None:
+    def _report_paths(self) -> list[str]:
         if self.config.report:
-            return self.config.report
+            return list(self.config.report)
         env = os.environ.get(REPORT_ENV)
-        return str(Path(env).resolve()) if env else None
+        return [str(Path(env).resolve())] if env else []
 
     def on_files(self, files: Files, config) -> Files:
         try:
@@ -57,7 +68,7 @@ class MsgrspecPlugin(BasePlugin[MsgrspecPluginConfig]):
         except SpecError as exc:
             raise PluginError("msgrspec: the spec does not load:\n" + "\n".join(map(str, exc.problems))) from None
         try:
-            report = load_report(self._report_path())
+            report = load_reports(self._report_paths())
         except ReportError as exc:
             raise PluginError(f"msgrspec: {exc}") from None
         site = generate_pages(spec, report)
@@ -78,6 +89,6 @@ class MsgrspecPlugin(BasePlugin[MsgrspecPluginConfig]):
         from ..resources import spec_dir
 
         server.watch(str(self.config.spec_dir or spec_dir()))
-        if self._report_path():
-            server.watch(self._report_path())
+        for path in self._report_paths():
+            server.watch(path)
         return server

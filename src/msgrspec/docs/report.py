@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import attrs
@@ -11,6 +11,8 @@ from ..errors import DocumentError, json_type, read_json
 
 #: every status a requirement may have in a report, in the order the pages list them
 STATUSES = ("passed", "failed", "blocked", "xfail", "xpass", "not-applicable", "skipped", "untestable", "untested")
+#: every outcome an assertion may have in a report
+OUTCOMES = ("passed", "failed", "blocked", "xfail", "xpass", "not-applicable", "skipped")
 #: the report versions this msgrspec reads (2 added the manifest; the fields read here are the same)
 READABLE_VERSIONS = (1, 2)
 #: the environment variable that names a report when no option does
@@ -44,6 +46,9 @@ class Report:
     requirements: Mapping[str, RequirementResult]
     tests: Mapping[str, CaseResult]
     origin: str = "<report>"
+    #: from the run manifest (report version 2): the implementation's own version and the product it implements
+    version: str | None = None
+    product: str | None = None
 
     def status(self, requirement_id: str) -> str:
         """The status of one requirement; a requirement the report does not mention is untested."""
@@ -90,16 +95,23 @@ def parse_report(data: Mapping, origin: str = "<report>") -> Report:
     for tid, entry in _mapping(data, "tests", origin).items():
         if not isinstance(entry, Mapping) or "outcome" not in entry:
             _fail(origin, f"test {tid}: no outcome")
+        if entry["outcome"] not in OUTCOMES:
+            _fail(origin, f"test {tid}: unknown outcome {entry['outcome']!r}")
         tests[tid] = CaseResult(str(entry["outcome"]), _strings(entry, "requirements", f"tests.{tid}", origin),
                                 _text(entry.get("item")), _text(entry.get("message")))
-    # version 1 spelt one summary key `not_applicable`; the statuses always said `not-applicable`
     summary = {}
     for name, count in _mapping(data, "summary", origin).items():
         if not isinstance(count, int) or isinstance(count, bool):
             _fail(origin, f"summary.{name}: {count!r} is not a count")
+        # version 1 spelt one summary key `not_applicable`; the statuses always said `not-applicable`
         summary[str(name).replace("_", "-")] = count
+    manifest = _mapping(data, "manifest", origin)
+    implementation = manifest.get("implementation") or {}
+    if not isinstance(implementation, Mapping):
+        _fail(origin, f"manifest.implementation: a JSON {json_type(implementation)}, not an object")
     return Report(str(data.get("adapter", "")), str(data.get("implementation", "")),
-                  str(data.get("spec_sha256", "")), summary, requirements, tests, origin)
+                  str(data.get("spec_sha256", "")), summary, requirements, tests, origin,
+                  _text(implementation.get("version")), _text(manifest.get("product", data.get("product"))))
 
 
 def load_report(report: str | os.PathLike | Mapping | Report | None) -> Report | None:
@@ -114,3 +126,23 @@ def load_report(report: str | os.PathLike | Mapping | Report | None) -> Report |
     except DocumentError as exc:
         raise ReportError(str(exc)) from None
     return parse_report(data, str(path))
+
+
+def load_reports(reports) -> tuple[Report, ...]:
+    """Reports from None, one report (path, document, Report) or a list or tuple of them."""
+    if reports is None:
+        return ()
+    if isinstance(reports, (list, tuple)):
+        return tuple(load_report(report) for report in reports)
+    return (load_report(reports),)
+
+
+def run_labels(reports: Sequence[Report]) -> list[str]:
+    """A column name per report: implementation, version and adapter; runs that would share one are numbered."""
+    labels = []
+    for report in reports:
+        name = " ".join(filter(None, (report.implementation or "(unnamed implementation)", report.version)))
+        labels.append(f"{name} [{report.adapter}]" if report.adapter else name)
+    repeated = {label for label in labels if labels.count(label) > 1}
+    return [f"{label} (run {number})" if label in repeated else label
+            for number, label in enumerate(labels, start=1)]
