@@ -57,32 +57,25 @@ void protocol_end_conversation(void)
 
 /* -- answers ------------------------------------------------------------------------------------- */
 
+static void send_line(struct channel *c, struct buf *line)
+{
+    buf_puts(line, "\n");
+    c->write(c, line->data, line->length);
+    buf_free(line);
+}
+
 static void send_result(struct channel *c, const struct json *id, const char *result)
 {
     struct buf line = {0};
-    buf_puts(&line, "{\"id\":");
-    buf_json(&line, id);
-    buf_puts(&line, ",\"result\":");
-    buf_puts(&line, result);
-    buf_puts(&line, "}\n");
-    c->write(c, line.data, line.length);
-    buf_free(&line);
+    protocol_result_line(&line, id, result);
+    send_line(c, &line);
 }
 
 static void send_error(struct channel *c, const struct json *id, const char *code, const char *message)
 {
     struct buf line = {0};
-    buf_puts(&line, "{\"id\":");
-    if (id) buf_json(&line, id);
-    else buf_puts(&line, "null");
-    buf_puts(&line, ",\"error\":{\"code\":");
-    buf_json_string(&line, code);
-    buf_puts(&line, ",\"message\":");
-    buf_json_string(&line, message);
-    if (!strcmp(code, "version-mismatch")) buf_puts(&line, ",\"versions\":[1]");
-    buf_puts(&line, "}}\n");
-    c->write(c, line.data, line.length);
-    buf_free(&line);
+    protocol_error_line(&line, id, code, message);
+    send_line(c, &line);
 }
 
 static void outcome_json(struct outcome *o, struct buf *out)

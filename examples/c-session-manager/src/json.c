@@ -366,3 +366,25 @@ void buf_free(struct buf *b)
     b->data = NULL;
     b->length = b->capacity = 0;
 }
+
+void protocol_result_line(struct buf *line, const struct json *id, const char *result)
+{
+    buf_puts(line, "{\"id\":");
+    buf_json(line, id);
+    buf_puts(line, ",\"result\":");
+    buf_puts(line, result);
+    buf_puts(line, "}");
+}
+
+void protocol_error_line(struct buf *line, const struct json *id, const char *code, const char *message)
+{
+    buf_puts(line, "{\"id\":");
+    if (id) buf_json(line, id);
+    else buf_puts(line, "null");
+    buf_puts(line, ",\"error\":{\"code\":");
+    buf_json_string(line, code);
+    buf_puts(line, ",\"message\":");
+    buf_json_string(line, message);
+    if (!strcmp(code, "version-mismatch")) buf_puts(line, ",\"versions\":[1]");
+    buf_puts(line, "}}");
+}

@@ -34,4 +34,8 @@ void buf_json_units(struct buf *b, const unsigned short *units, size_t count);  
 void buf_json(struct buf *b, const struct json *value);              /* re-serialize a parsed value */
 void buf_free(struct buf *b);
 
+/* Protocol v1 answer lines (docs/protocol.md), without the line feed: a result, and an error with its code. */
+void protocol_result_line(struct buf *line, const struct json *id, const char *result);
+void protocol_error_line(struct buf *line, const struct json *id, const char *code, const char *message);
+
 #endif

@@ -72,11 +72,7 @@ static void send_line(struct buf *line)
 static void send_result(const struct json *id, const char *result)
 {
     struct buf line = {0};
-    buf_puts(&line, "{\"id\":");
-    buf_json(&line, id);
-    buf_puts(&line, ",\"result\":");
-    buf_puts(&line, result);
-    buf_puts(&line, "}");
+    protocol_result_line(&line, id, result);
     send_line(&line);
     buf_free(&line);
 }
@@ -84,15 +80,7 @@ static void send_result(const struct json *id, const char *result)
 static void send_error(const struct json *id, const char *code, const char *message)
 {
     struct buf line = {0};
-    buf_puts(&line, "{\"id\":");
-    if (id) buf_json(&line, id);
-    else buf_puts(&line, "null");
-    buf_puts(&line, ",\"error\":{\"code\":");
-    buf_json_string(&line, code);
-    buf_puts(&line, ",\"message\":");
-    buf_json_string(&line, message);
-    if (!strcmp(code, "version-mismatch")) buf_puts(&line, ",\"versions\":[1]");
-    buf_puts(&line, "}}");
+    protocol_error_line(&line, id, code, message);
     send_line(&line);
     buf_free(&line);
 }
