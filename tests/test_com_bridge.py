@@ -219,20 +219,33 @@ def _run_while(wine, bridge, tmp_path, act) -> tuple[dict, float, list[int]]:
     return report, elapsed, acted
 
 
-def _assert_failed_not_stuck(report: dict, elapsed: float, acted: list[int]) -> None:
+def _selection(tmp_path: Path) -> set[str]:
+    """The assertion ids that the fault tests' selection (`-k test_lock`) runs, as a run of the reference says."""
+    _, report, _ = msgrspec_test(tmp_path, "-q", "-p", "no:cacheprovider", "-k", "test_lock")
+    assert report is not None and report["tests"], "the reference ran nothing for -k test_lock"
+    return set(report["tests"])
+
+
+def _assert_failed_not_stuck(report: dict, elapsed: float, acted: list[int], selection: set[str]) -> None:
     assert acted, "the local server never started"
     verdicts = [test["outcome"] for test in report["tests"].values()]
-    assert len(verdicts) == 19, verdicts  # every test of the selection got its verdict
+    assert set(report["tests"]) == selection, verdicts  # every test of the selection got its verdict
     reasons = [test.get("message") or "" for test in report["tests"].values() if test["outcome"] in ("failed", "blocked")]
     assert reasons, verdicts
-    assert all(re.search(r"0x8007[0-9A-F]{4}|0x8001[0-9A-F]{4}|within 3 s \(the per-call timeout\)", r)
-               for r in reasons), reasons
+    # RPC errors (0x8007..., 0x8001...) and the per-call timeout are what a dead or frozen server gives; after a
+    # hang the bridge is restarted, and under Wine 8.0 the new one has been seen to find the type library no
+    # longer registered (TYPE_E_LIBNOTREGISTERED, 0x8002801D) until the prefix restarts: that too is a failure
+    # that names its cause, which is all this test asks (the cause under Wine is an open question, see bridge/README)
+    explained = re.compile(r"0x8007[0-9A-F]{4}|0x8001[0-9A-F]{4}|within 3 s \(the per-call timeout\)|"
+                           r"could not open a world: .*\(0x8002801d\)", re.IGNORECASE | re.DOTALL)
+    unexplained = [r for r in reasons if not explained.search(r)]
+    assert not unexplained, unexplained
     assert elapsed < 600
 
 
 def test_a_killed_com_server_fails_tests_and_the_run_goes_on(local_server, bridge, tmp_path):
     report, elapsed, killed = _run_while(local_server, bridge, tmp_path, lambda pid: os.kill(pid, signal.SIGKILL))
-    _assert_failed_not_stuck(report, elapsed, killed)
+    _assert_failed_not_stuck(report, elapsed, killed, _selection(tmp_path))
 
 
 def test_a_hung_com_server_fails_tests_by_the_call_timeout(local_server, bridge, tmp_path):
@@ -251,4 +264,4 @@ def test_a_hung_com_server_fails_tests_by_the_call_timeout(local_server, bridge,
                 os.kill(pid, signal.SIGCONT)
             except ProcessLookupError:
                 pass
-    _assert_failed_not_stuck(report, elapsed, stopped)
+    _assert_failed_not_stuck(report, elapsed, stopped, _selection(tmp_path))

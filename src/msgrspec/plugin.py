@@ -531,7 +531,7 @@ def _explain(item: pytest.Item, call: pytest.CallInfo, report: pytest.TestReport
     """
     case = item.stash.get(_CASE, None)
     lines = headline(_state(item.config).spec, assertion_id(item), requirements_of(item), case.fact if case else "")
-    error = call.excinfo.value if call.excinfo else None
+    error = _first_assertion(call.excinfo.value) if call.excinfo else None
     details = ""
     if isinstance(error, AssertionError):
         problem = str(error).strip() or f"assertion failed: {_failing_statement(item, call)}"
@@ -543,6 +543,18 @@ def _explain(item: pytest.Item, call: pytest.CallInfo, report: pytest.TestReport
         problem = str(report.longrepr)
     where = _where(item, call) + ("" if report.when == "call" else f", during {report.when}")
     return problem, render_failure(lines, problem, where, steps, output, details)
+
+
+def _first_assertion(error: BaseException) -> BaseException:
+    """The error itself, or for a group of them (hypothesis raises one when an implementation answers
+    differently on a replay, as one that is dying does) its first failed assertion, which says what went wrong."""
+    inner_errors = getattr(error, "exceptions", None)  # an exception group (a builtin from Python 3.11 on)
+    if isinstance(inner_errors, (list, tuple)):
+        for inner in inner_errors:
+            found = _first_assertion(inner)
+            if isinstance(found, AssertionError):
+                return found
+    return error
 
 
 def _test_entries(item: pytest.Item, call: pytest.CallInfo) -> list:
