@@ -209,3 +209,21 @@ def test_exploration_shrinks_a_four_step_fault_to_a_reproducer_replay_runs(tmp_p
     assert again.returncode == 0 and "reproduced: all" in again.stdout, again.stdout[-2000:] + again.stderr
     fixed = replay(path, assertion, "reference")
     assert fixed.returncode == 1 and "not reproduced" in fixed.stdout, fixed.stdout[-2000:]
+
+
+def test_a_failure_inside_an_exception_group_reports_its_assertion(tmp_path):
+    """hypothesis raises a group of errors when an implementation answers differently on a replay (as a dying
+    one does): the failure's message is the first failed assertion in it, not the group's own summary."""
+    grouped = tmp_path / "suite"
+    grouped.mkdir()
+    shutil.copy(resources.conformance_dir() / "pytest.ini", grouped)
+    (grouped / "test_grouped.py").write_text(
+        "import pytest\n\n"
+        "@pytest.mark.requirement('session-manager.register.success')\n"
+        "def test_grouped(local):\n"
+        "    raise ExceptionGroup('two tries answered differently', [ValueError('noise'),\n"
+        "                         AssertionError('RegisterApplication: expected S_OK, got 0x800706BA')])\n")
+    report = suite(tmp_path, "reference", suite_dir=grouped)
+    test = report["tests"]["session-manager.register.success"]
+    assert test["outcome"] == "failed", test
+    assert test["message"] == "RegisterApplication: expected S_OK, got 0x800706BA", test["message"]
