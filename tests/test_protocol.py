@@ -442,7 +442,7 @@ def test_msgrspec_test_runs_a_process(tmp_path):
     run, report, _ = msgrspec_test(tmp_path, "-q", "--adapter", PROCESS, "--interface", "IMsgrLock",
                                    "--interface", "LockStatus", "--", *SERVE)
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
-    assert_in_process_verdicts(tmp_path, report, "--interface", "IMsgrLock")
+    assert_in_process_verdicts(tmp_path, report, "--interface", "IMsgrLock", "--interface", "LockStatus")
     assert report["implementation"] == "msgrspec reference implementation"
 
 
@@ -474,4 +474,4 @@ def test_dashes_still_pass_pytest_arguments_to_the_reference(tmp_path):
     run, report, _ = msgrspec_test(tmp_path, "--interface", "IMsgrLock", "--interface", "LockStatus", "--", "-q",
                                    "-x")
     assert run.returncode == 0, run.stdout[-2000:]
-    assert_in_process_verdicts(tmp_path, report, "--interface", "IMsgrLock")
+    assert_in_process_verdicts(tmp_path, report, "--interface", "IMsgrLock", "--interface", "LockStatus")
