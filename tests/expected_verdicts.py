@@ -9,7 +9,10 @@ from msgrspec.cases import all_cases
 from msgrspec.model import Spec
 
 #: assertions the reference reports not applicable with its default profile, and a word of the reason
-REFERENCE_NOT_APPLICABLE = {"lock.enable.disabled": "enables Lock and Key"}
+#: (the reference offers Lock and Key, so the cells of a disabled lock are out of its reach)
+REFERENCE_NOT_APPLICABLE = {f"LockStatus@LOCK_DISABLED:{operation}": "LOCK_DISABLED is out of reach"
+                            for operation in ("Listen", "RequestChallenge", "SendResponse[right]",
+                                              "SendResponse[wrong]")}
 
 
 def id_problems(spec: Spec, report: dict) -> list[str]:
