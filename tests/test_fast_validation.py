@@ -104,7 +104,7 @@ def _anchored_patterns(node) -> set[str]:
 
 
 _WHOLE_STRING_PATTERNS = sorted(set().union(*(_anchored_patterns(resources.schema(name))
-                                              for name in ("spec", "export", "expected-failures", "protocol"))))
+                                              for name in ("spec", "export", "expected-failures", "protocol", "report", "typelib-dump"))))
 
 
 @pytest.mark.parametrize("pattern", _WHOLE_STRING_PATTERNS)
