@@ -82,6 +82,8 @@ def _yaml_items():
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
         name = path.relative_to(SPEC).as_posix()
         for section, body in data.items():
+            if section == "state_machines":
+                continue  # exported resolved (events parsed, every cell decided), not as written: tests/test_commands.py checks every cell in the export
             if section == "library":
                 yield f"{name}:library", section, None, body
                 continue
@@ -93,8 +95,9 @@ YAML_ITEMS = list(_yaml_items())
 
 
 def test_every_spec_file_is_read():
+    """Every file but the state machines, which the export holds resolved (see _yaml_items)."""
     assert {ident.split(":")[0] for ident, *_ in YAML_ITEMS} == \
-        {p.relative_to(SPEC).as_posix() for p in SPEC.rglob("*.yaml")}
+        {p.relative_to(SPEC).as_posix() for p in SPEC.rglob("*.yaml")} - {"state-machines.yaml"}
 
 
 @pytest.mark.parametrize("section, item, raw", cases(YAML_ITEMS))

@@ -68,6 +68,6 @@ def test_a_missing_lock_interface_makes_the_lock_partial(statements):
     label = next(label for label in statements["implementations"] if "no_imsgrlock_interface" in label)
     statuses = by_status(statements, label)
     assert {"IMsgrLock", "IMsgrLock.RequestChallenge", "IMsgrLock.SendResponse"} <= statuses["partial"]
-    assert "SESSION_STATE" in statuses["supported"]
+    assert "SESSION_FLAGS" in statuses["supported"]  # an item the lock does not guard
     lock = statements["items"]["IMsgrLock"]["support"][label]
     assert "lock.request.challenge" in lock["failing"] and lock["passed"] > 0  # its type information is right
