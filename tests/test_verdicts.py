@@ -206,9 +206,9 @@ def test_exploration_shrinks_a_four_step_fault_to_a_reproducer_replay_runs(tmp_p
     path = tmp_path / "exploration.json"
     path.write_text(json.dumps(report))
     again = replay(path, assertion, variant)
-    assert again.returncode == 0 and "reproduced: all" in again.stdout, again.stdout[-2000:] + again.stderr
+    assert again.returncode == 1 and "reproduced: all" in again.stdout, again.stdout[-2000:] + again.stderr
     fixed = replay(path, assertion, "reference")
-    assert fixed.returncode == 1 and "not reproduced" in fixed.stdout, fixed.stdout[-2000:]
+    assert fixed.returncode == 0 and "not reproduced" in fixed.stdout, fixed.stdout[-2000:]
 
 
 def test_a_failure_inside_an_exception_group_reports_its_assertion(tmp_path):
