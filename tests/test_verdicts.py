@@ -159,13 +159,19 @@ def test_repeat_flags_flaky_results(tmp_path):
     jsonschema.Draft202012Validator(resources.schema("report")).validate(merged)  # a merged report is one too
 
 
+def one_file_suite(tmp_path: Path, source: str) -> Path:
+    """A conformance suite of one test file (with the shipped suite's pytest.ini)."""
+    folder = tmp_path / "suite"
+    folder.mkdir()
+    shutil.copy(resources.conformance_dir() / "pytest.ini", folder)
+    (folder / "test_one.py").write_text(source)
+    return folder
+
+
 def test_a_skip_without_a_verdict_fails(tmp_path):
     """A conformance test that skips without saying why it does not apply is failed, never a green skip;
     one that says "not applicable" is reported so."""
-    skipping = tmp_path / "suite"
-    skipping.mkdir()
-    shutil.copy(resources.conformance_dir() / "pytest.ini", skipping)
-    (skipping / "test_skips.py").write_text(
+    skipping = one_file_suite(tmp_path,
         "import pytest\n\n"
         "@pytest.mark.requirement('session-manager.register.success')\n"
         "def test_bare(local):\n    pytest.skip('the implementation answered something odd')\n\n"
@@ -214,10 +220,7 @@ def test_exploration_shrinks_a_four_step_fault_to_a_reproducer_replay_runs(tmp_p
 def test_a_failure_inside_an_exception_group_reports_its_assertion(tmp_path):
     """hypothesis raises a group of errors when an implementation answers differently on a replay (as a dying
     one does): the failure's message is the first failed assertion in it, not the group's own summary."""
-    grouped = tmp_path / "suite"
-    grouped.mkdir()
-    shutil.copy(resources.conformance_dir() / "pytest.ini", grouped)
-    (grouped / "test_grouped.py").write_text(
+    grouped = one_file_suite(tmp_path,
         "import pytest\n\n"
         "@pytest.mark.requirement('session-manager.register.success')\n"
         "def test_grouped(local):\n"
