@@ -23,7 +23,8 @@ def explore(spec, profile, fresh_parties, machine_name: str) -> None:
     if len(machine.parties) > 1 and "peer" not in profile.features:
         pytest.skip(f"not applicable: {profile.implementation} cannot drive a second party ('peer' feature)")
     local, _ = fresh_parties()
-    # an implementation whose events cannot be known to be complete makes each step wait for quiet: fewer walks
+    # where events are asynchronous, each step also costs a barrier per party (a registration and its event):
+    # fewer walks
     budget = {} if local.events_synchronous else {"max_examples": 5, "stateful_step_count": 6}
     run_state_machine_as_test(explorer(spec, machine, profile, fresh_parties),
                               settings=settings(**{"stateful_step_count": STEPS, **budget}))

@@ -22,8 +22,8 @@ from .guard import GuardedParty
 from .machines import Joint, initial_joint, party_of, step
 from .model import Cell, MachineEvent, Operation, Spec, StateMachine, Transition
 from .suite import (
-    APP_NAME, APP_PATH, APP_URL, EVENT_WAIT, SpecValues, assert_ok, created, event_interface_of, hex_hr,
-    lock_response, prerequisite, register_app, settled, unlocked,
+    APP_NAME, APP_PATH, APP_URL, EVENT_WAIT, SpecValues, assert_ok, barrier, barrier_manager, created,
+    event_interface_of, hex_hr, lock_response, prerequisite, register_app, unlocked,
 )
 
 PeerFactory = Callable[[], GuardedParty]
@@ -164,9 +164,12 @@ def needs_peer(machine: StateMachine, transitions: tuple[Transition, ...]) -> bo
     return any(t.role not in (None, machine.parties[0]) or t.peer is not None for t in transitions)
 
 
-def _collect(party: GuardedParty, count: int) -> list[EventRecord]:
-    """The events that arrive: at least `count` (or until the wait runs out), then any that follow."""
-    if party.events_synchronous:
+def _collect(party: GuardedParty, fence: ObjRef | None, count: int) -> list[EventRecord]:
+    """The events a step raised on `party`: at least `count` (or until the wait runs out), then every other one
+    raised before a barrier on `fence`, the party's own session manager. The barrier's OnAppRegistered, which
+    the party's other manager sinks hear too, is left out. A party whose events are queued before each
+    operation returns (`events_synchronous`, so fence is None) is asked once."""
+    if fence is None:
         return party.events()
     found: list[EventRecord] = []
     deadline = time.monotonic() + EVENT_WAIT
@@ -175,7 +178,8 @@ def _collect(party: GuardedParty, count: int) -> list[EventRecord]:
         found += fresh
         if not fresh:
             time.sleep(0.01)
-    return found + settled(party)
+    guid = barrier(party, fence, found)
+    return [e for e in found if not (e.name == "OnAppRegistered" and e.args == (guid,))]
 
 
 class Stepper:
@@ -186,12 +190,17 @@ class Stepper:
         self.values = SpecValues(spec)
         self.names = {v.value: v.name for v in spec.enums[machine.name].values}
         self.joint: Joint = initial_joint(machine)
+        self.fences: dict[int, ObjRef | None] = {}
 
     def begin(self) -> None:
+        # the fences are made first: making one raises events of its own, which its first barrier consumes
+        for index, who in enumerate(self.driver.parties):
+            if who is not None:
+                self.fences[index] = None if who.events_synchronous else barrier_manager(who, self.driver.profile)
         self.driver.begin()
         for index, who in enumerate(self.driver.parties):  # what setting up raised is no step's business
             if who is not None:
-                self.driver.learn(index, settled(who))
+                self.driver.learn(index, _collect(who, self.fences[index], 0))
         found = self.state_name(0)
         assert found == self.machine.initial, \
             f"a new {self.driver.coclass} is in {found}, not in the initial state {self.machine.initial}"
@@ -218,7 +227,7 @@ class Stepper:
         for index, who in enumerate(driver.parties):
             if who is not None:
                 count = max(len(self._expected(t, index)) for t in codes)
-                observed[index] = [e for e in _collect(who, count) if driver.watched(e)]
+                observed[index] = [e for e in _collect(who, self.fences[index], count) if driver.watched(e)]
                 driver.learn(index, observed[index])
         now = self.state_name(party)
         chosen = next((t for t in codes if t.to_state == now), None)

@@ -230,38 +230,19 @@ def register_app(party: GuardedParty, manager: ObjRef) -> str:
     return guid
 
 
-def barrier(party: GuardedParty, manager: ObjRef, seen: list[EventRecord]) -> None:
+def barrier(party: GuardedParty, manager: ObjRef, seen: list[EventRecord]) -> str:
     """Cause a known event and wait for it; every event the party received before it is then in `seen`.
 
     The known event is the OnAppRegistered of a fresh registration on `manager` (unlocked, with a
     DMsgrSessionManagerEvents sink). A party's events arrive in the order they were raised, so an event that
     an earlier operation raised is in `seen` by then, however slowly the implementation delivers: one that is
     not there was not raised. (A quiet spell would prove nothing about an implementation slower than it.)
+    Returns the registered GUID: the party's other manager sinks hear its OnAppRegistered too.
     """
     guid = register_app(party, manager)
     wait_for(party, lambda e: e.name == "OnAppRegistered" and e.args == (guid,), "OnAppRegistered (barrier)",
              seen=seen)
-
-
-def settled(party: GuardedParty, quiet: float = 0.2) -> list[EventRecord]:
-    """Every event that arrives until none has come for `quiet` seconds.
-
-    Only the life-cycle cells use it, to gather the events of a step; a check that an event did *not*
-    arrive uses `barrier`, which holds for an implementation of any speed. A party whose events are queued
-    before each operation returns (`Party.events_synchronous`) is asked once, without waiting.
-    """
-    if party.events_synchronous:
-        return party.events()
-    found: list[EventRecord] = []
-    deadline = time.monotonic() + quiet
-    while time.monotonic() < deadline:
-        fresh = party.events()
-        if fresh:
-            found.extend(fresh)
-            deadline = time.monotonic() + quiet
-        else:
-            time.sleep(0.01)
-    return found
+    return guid
 
 
 def barrier_manager(party: GuardedParty, profile: Profile) -> ObjRef:
