@@ -23,6 +23,8 @@ rules forbid (parallel engineers share the checkout's files). Neither has a C mu
 from __future__ import annotations
 
 import ast
+import atexit
+import functools
 import json
 import os
 import random
@@ -401,20 +403,40 @@ def run_reference(mutant: Mutant | None, limit: float, suite: Path = CHECKOUT) -
                    status, time.monotonic() - started, detail)
 
 
+def _make_c(source: Path, build: Path, env: dict[str, str], limit: float, *options: str) -> subprocess.CompletedProcess:
+    return subprocess.run(["make", "-s", "-C", str(source), f"BUILD={build}", "CC=gcc", "CFLAGS=-O0",
+                           f"MSGRSPEC={sys.executable} -m msgrspec", f"PYTHON={sys.executable}", *options],
+                          capture_output=True, text=True, env=env, timeout=limit)
+
+
+@functools.lru_cache(maxsize=None)
+def _c_prebuilt(suite: Path) -> tuple[dict[str, str], Path]:
+    """msgrspec with the suite's spec (for running the suite) and an unmutated build, made once for every C
+    mutant of a run: a copy of the build then only recompiles the mutated file and links (0.4 s, not 6)."""
+    folder = Path(tempfile.mkdtemp(prefix="msgrspec-c-prebuilt-"))
+    atexit.register(shutil.rmtree, folder, True)
+    env = _environment(str(copy_checkout(folder / "msgrspec", suite=suite)))
+    build = folder / "build"
+    made = _make_c(C_EXAMPLE, build, env, 600.0)
+    if made.returncode != 0:
+        raise click.ClickException(f"the unmutated C implementation does not build: {made.stderr.strip()[-300:]}")
+    return env, build
+
+
 def run_c(mutant: Mutant | None, limit: float, suite: Path = CHECKOUT) -> Outcome:
     """Build a copy of the C implementation with the mutant applied and run the suite through `process`."""
     started = time.monotonic()
+    tool, prebuilt = _c_prebuilt(suite)
     with tempfile.TemporaryDirectory(prefix="msgrspec-c-mutant-") as folder:
-        tool = _environment(str(copy_checkout(Path(folder) / "msgrspec", suite=suite)))
         copy = Path(folder) / "c-session-manager"
-        shutil.copytree(C_EXAMPLE, copy, ignore=shutil.ignore_patterns("build"))
+        shutil.copytree(C_EXAMPLE, copy, ignore=shutil.ignore_patterns("build"))  # keeps the sources' times
         if mutant is not None:
             source = copy / "src" / mutant.file
             source.write_text(mutant.apply(source.read_text(encoding="utf-8")), encoding="utf-8")
         build = Path(folder) / "build"
-        make = subprocess.run(["make", "-s", "-C", str(copy), f"BUILD={build}", "CC=gcc", "CFLAGS=-O0",
-                               f"MSGRSPEC={sys.executable} -m msgrspec", f"PYTHON={sys.executable}"],
-                              capture_output=True, text=True, env=tool, timeout=limit)
+        shutil.copytree(prebuilt, build)  # keeps the times: only the mutated file is newer than its object
+        # -o: the spec's IDL counts as made, so nothing is generated again
+        make = _make_c(copy, build, tool, limit, "-o", str(build / "msgrpriv.idl"))
         if make.returncode != 0:
             errors = [line for line in make.stderr.splitlines() if "error" in line]
             return Outcome(mutant.id if mutant else "(unmutated)", mutant.file if mutant else "",
