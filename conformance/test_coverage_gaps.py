@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 
 from msgrspec.adapter import ObjRef, Outcome, succeeded
-from msgrspec.model import Property
-from msgrspec.suite import barrier, hex_hr, register_app, unlocked
+from msgrspec.model import Method, Property
+from msgrspec.suite import SpecValues, assert_hr, barrier, hex_hr, register_app, unlocked
 
 #: the interfaces whose objects a fresh world hands out, and the contact's
 INTERFACES = ("IMsgrSessionManager", "IMsgrSession", "IMsgrLock", "IMessengerPrivate", "IMessengerContact")
@@ -60,8 +60,9 @@ def test_properties_answer_values_of_their_type(local, spec, profile):
                 elif not _of_declared_type(prop, got.value):
                     wrong.append(f"get {prop.qualname} answered {got.value!r}, not a {prop.type}")
                 indexed = local.get(obj, prop.name, 0)
-                if succeeded(indexed.hr):
-                    wrong.append(f"get {prop.qualname} with an index it does not take answered {hex_hr(indexed.hr)}")
+                if indexed.hr & 0xFFFFFFFF != spec.hresults["DISP_E_BADPARAMCOUNT"].value:
+                    wrong.append(f"get {prop.qualname} with an index it does not take answered {hex_hr(indexed.hr)}, "
+                                 f"not DISP_E_BADPARAMCOUNT")
             if prop.writable and prop.type in WRONG_VALUES:
                 put = local.put(obj, prop.name, WRONG_VALUES[prop.type])
                 if succeeded(put.hr):
@@ -81,8 +82,9 @@ def test_operations_on_an_unknown_object_or_a_non_session_fail(local, spec, prof
     wrong = [] if _failed(launched) else [f"launch of a session manager answered {hex_hr(launched.hr)}"]
     for interface in INTERFACES:
         ghost = ObjRef("msgrspec-never-handed-out", interface)
-        attempts = {"QueryInterface(IUnknown)": local.query_interface(ghost, "IUnknown"),
-                    "launch": local.launch(ghost)}
+        if not _failed(local.launch(ghost)):  # launch may answer E_NOTIMPL (docs/protocol.md): any failure
+            wrong.append(f"launch of a {interface} never handed out succeeded")
+        attempts = {"QueryInterface(IUnknown)": local.query_interface(ghost, "IUnknown")}
         for member in spec.interfaces[interface].members:
             if isinstance(member, Property):
                 if "get" in member.accessors_declared:
@@ -90,9 +92,47 @@ def test_operations_on_an_unknown_object_or_a_non_session_fail(local, spec, prof
             else:
                 supplied = [None] * sum(p.dir in ("in", "in,out") for p in member.params)
                 attempts[f"call {member.qualname}"] = local.call(ghost, member.name, *supplied)
-        wrong += [f"{what} on {interface} answered {hex_hr(outcome.hr)}" for what, outcome in attempts.items()
-                  if not _failed(outcome)]
+        disconnected = spec.hresults["RPC_E_DISCONNECTED"].value  # what docs/protocol.md answers a dead reference
+        wrong += [f"{what} on {interface} answered {hex_hr(outcome.hr)}, not RPC_E_DISCONNECTED"
+                  for what, outcome in attempts.items() if outcome.hr & 0xFFFFFFFF != disconnected]
     assert not wrong, "\n".join(wrong)
+
+
+@pytest.mark.requirement("structure.argument-count")
+def test_a_call_with_the_wrong_number_of_arguments_is_refused(local, spec, profile):
+    """What IDispatch::Invoke answers: DISP_E_BADPARAMCOUNT for an argument too many, and for one too few
+    DISP_E_PARAMNOTOPTIONAL (or DISP_E_BADPARAMCOUNT); the member is not run."""
+    objects = _objects(local, profile)
+    values = SpecValues(spec)
+    too_few = {values.DISP_E_PARAMNOTOPTIONAL, values.DISP_E_BADPARAMCOUNT}
+    wrong = []
+    for interface in INTERFACES:
+        for method in (m for m in spec.interfaces[interface].members if isinstance(m, Method)):
+            inputs = sum(p.dir in ("in", "in,out") for p in method.params)
+            more = local.call(objects[interface], method.name, *([None] * (inputs + 1)))
+            if more.hr & 0xFFFFFFFF != values.DISP_E_BADPARAMCOUNT:
+                wrong.append(f"{method.qualname} with {inputs + 1} arguments answered {hex_hr(more.hr)}, "
+                             f"not DISP_E_BADPARAMCOUNT")
+            if inputs:
+                fewer = local.call(objects[interface], method.name, *([None] * (inputs - 1)))
+                if fewer.hr & 0xFFFFFFFF not in too_few:
+                    wrong.append(f"{method.qualname} with {inputs - 1} arguments answered {hex_hr(fewer.hr)}, "
+                                 f"not DISP_E_PARAMNOTOPTIONAL or DISP_E_BADPARAMCOUNT")
+    assert not wrong, "\n".join(wrong)
+
+
+#: text outside ASCII: two-byte, three-byte and four-byte UTF-8 (a surrogate pair in UTF-16), within the
+#: 30 characters LocalAddress holds
+UNICODE_TEXT = "Zoë € 中文 \U0001F600 ok"
+
+
+@pytest.mark.requirement("structure.unicode-text")
+def test_text_outside_ascii_comes_back_as_written(local, profile):
+    session = _objects(local, profile)["IMsgrSession"]
+    assert_hr(local.put(session, "LocalAddress", UNICODE_TEXT), 0, "put LocalAddress")
+    read = local.get(session, "LocalAddress")
+    assert_hr(read, 0, "get LocalAddress")
+    assert read.value == UNICODE_TEXT, f"LocalAddress came back as {read.value!r}, not {UNICODE_TEXT!r}"
 
 
 @pytest.mark.requirement("structure.event-connections")

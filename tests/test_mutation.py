@@ -100,12 +100,13 @@ def test_equivalent_list_is_reviewed_entry_by_entry(tmp_path):
 
 @pytest.mark.skipif(resources.conformance_dir() != mutation.CHECKOUT / "conformance",
                     reason="needs the checkout (an editable install), not an installed wheel")
-def test_a_random_sample_of_reference_mutants_is_killed_at_the_floor():
+def test_a_random_sample_of_reference_mutants_is_killed_at_the_floor(tmp_path):
     seed = int(os.environ.get("MSGRSPEC_MUTATION_SEED", "16"))
     equivalent = mutation.equivalent_mutants().get("reference", {})
-    chosen = [m for m in mutation.sample(mutation.python_mutants(), SAMPLE_SIZE * 2, seed)
+    suite = mutation.snapshot(tmp_path, None)
+    chosen = [m for m in mutation.sample(mutation.mutants_of("reference", suite), SAMPLE_SIZE * 2, seed)
               if m.id not in equivalent][:SAMPLE_SIZE]
-    outcomes = mutation.execute("reference", chosen, limit=120, jobs=2)
+    outcomes = mutation.execute("reference", chosen, limit=120, jobs=2, suite=suite)
     killed = sum(o.status in ("killed", "timeout") for o in outcomes)
     survivors = [o.id for o in outcomes if o.status == "survived"]
     assert killed / len(outcomes) >= FLOOR, f"seed {seed}: {killed} of {len(outcomes)} killed; survivors: {survivors}"

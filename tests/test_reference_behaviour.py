@@ -13,6 +13,7 @@ from msgrspec.model import Method
 from msgrspec.reference import ReferenceAdapter, codes
 from msgrspec.reference.typeinfo import spec as shipped_spec
 from msgrspec.suite import lock_response
+from msgrspec.typeinfo import TYPE_E_ELEMENTNOTFOUND
 
 FUZZ = settings(derandomize=True, max_examples=200, deadline=None, database=None)
 
@@ -86,7 +87,7 @@ def test_unknown_members_and_objects_answer_with_com_codes():
     assert w.local.call(manager, "CreateSession", [1, 2]).hr == codes.DISP_E_BADPARAMCOUNT
     assert w.local.call(ObjRef("elsewhere/1", "IMsgrSession"), "Accept", [None]).hr == codes.RPC_E_DISCONNECTED
     assert w.local.create("Messenger").hr == codes.REGDB_E_CLASSNOTREG
-    assert w.local.type_info("IBogus").hr == codes.TYPE_E_ELEMENTNOTFOUND
+    assert w.local.type_info("IBogus").hr == TYPE_E_ELEMENTNOTFOUND
     assert w.local.connect(manager, "DMsgrSessionEvents").hr == codes.CONNECT_E_NOCONNECTION
 
 

@@ -333,30 +333,38 @@ def equivalent_mutants(path: Path = EQUIVALENT) -> dict[str, dict[str, str]]:
 
 # -- running the mutants ----------------------------------------------------------------------------------
 
-def copy_checkout(root: Path, edits: dict[str, str] | None = None, suite: Path = CHECKOUT) -> Path:
-    """A copy of src/msgrspec under root/src, the spec/ and conformance/ of `suite` linked beside it; edits
+#: where a snapshot keeps what it copied (see `snapshot`)
+SNAPSHOT_PACKAGE = Path("src") / "msgrspec"
+SNAPSHOT_C_EXAMPLE = Path("examples") / "c-session-manager"
+
+
+def snapshot(folder: Path, revision: str | None) -> Path:
+    """Everything a run reads, copied into folder when it starts, so that edits made while it goes on change
+    nothing: spec/ and conformance/ (from the working tree, or from a git revision, to measure an earlier
+    suite), and the implementations' sources from the working tree (src/msgrspec, the C example)."""
+    if revision is None:
+        for shared in ("spec", "conformance"):
+            shutil.copytree(CHECKOUT / shared, folder / shared, ignore=shutil.ignore_patterns("__pycache__"))
+    else:
+        archive = subprocess.run(["git", "-C", str(CHECKOUT), "archive", revision, "spec", "conformance"],
+                                 capture_output=True, check=False)
+        if archive.returncode != 0:
+            raise click.ClickException(f"git archive {revision}: {archive.stderr.decode(errors='replace').strip()}")
+        subprocess.run(["tar", "-x", "-C", str(folder)], input=archive.stdout, check=True)
+    shutil.copytree(PACKAGE, folder / SNAPSHOT_PACKAGE, ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(C_EXAMPLE, folder / SNAPSHOT_C_EXAMPLE, ignore=shutil.ignore_patterns("build"))
+    return folder
+
+
+def copy_checkout(root: Path, suite: Path, edits: dict[str, str] | None = None) -> Path:
+    """A copy of the snapshot's src/msgrspec under root/src, its spec/ and conformance/ linked beside it; edits
     maps paths relative to src/msgrspec to the text they get in the copy. Returns the folder for PYTHONPATH."""
-    shutil.copytree(PACKAGE, root / "src" / "msgrspec", ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(suite / SNAPSHOT_PACKAGE, root / "src" / "msgrspec", ignore=shutil.ignore_patterns("__pycache__"))
     for shared in ("spec", "conformance"):
         (root / shared).symlink_to(suite / shared, target_is_directory=True)
     for relative, text in (edits or {}).items():
         (root / "src" / "msgrspec" / relative).write_text(text, encoding="utf-8")
     return root / "src"
-
-
-def snapshot_suite(folder: Path, revision: str | None) -> Path:
-    """spec/ and conformance/ copied into folder, from the working tree or from a git revision, so that a run
-    is not changed by edits made while it goes on, and an earlier suite can be measured."""
-    if revision is None:
-        for shared in ("spec", "conformance"):
-            shutil.copytree(CHECKOUT / shared, folder / shared, ignore=shutil.ignore_patterns("__pycache__"))
-        return folder
-    archive = subprocess.run(["git", "-C", str(CHECKOUT), "archive", revision, "spec", "conformance"],
-                             capture_output=True, check=False)
-    if archive.returncode != 0:
-        raise click.ClickException(f"git archive {revision}: {archive.stderr.decode(errors='replace').strip()}")
-    subprocess.run(["tar", "-x", "-C", str(folder)], input=archive.stdout, check=True)
-    return folder
 
 
 @dataclass(frozen=True)
@@ -367,6 +375,28 @@ class Outcome:
     status: str  # killed, survived, timeout (killed by the limit), stillborn (does not build)
     seconds: float
     detail: str = ""
+
+
+@dataclass(frozen=True)
+class Configuration:
+    """One way the implementation ships, run in turn until one kills the mutant: code that only one
+    configuration runs (the SQLite registry, the service without Lock and Key) is tested by that one."""
+
+    name: str
+    options: tuple[str, ...] = ()
+    #: variables set for the run; "{folder}" is the mutant's own temporary folder
+    environment: tuple[tuple[str, str], ...] = ()
+
+    def env(self, base: dict[str, str], folder: Path) -> dict[str, str]:
+        return {**base, **{key: value.replace("{folder}", str(folder)) for key, value in self.environment}}
+
+
+REFERENCE_CONFIGURATIONS = (
+    Configuration("default"),
+    Configuration("registry file", environment=(("MSGRSPEC_REFERENCE_REGISTRY", "{folder}/registry.sqlite"),)),
+    Configuration("without Lock and Key", ("--adapter", "msgrspec.reference:without_lock")),
+    Configuration("single party", ("--adapter", "msgrspec.reference:single_party")),
+)
 
 
 def _suite(command: list[str], cwd: Path, env: dict[str, str], limit: float) -> tuple[str, str]:
@@ -380,27 +410,46 @@ def _suite(command: list[str], cwd: Path, env: dict[str, str], limit: float) -> 
     return "killed", (failed[0] if failed else (run.stdout + run.stderr).strip().splitlines()[-1:] or [""])[0][:300]
 
 
+def _suite_in_turn(configurations: Iterable[Configuration], command: list[str], cwd: Path, env: dict[str, str],
+                   deadline: float) -> tuple[str, str]:
+    """The suite under each configuration until one fails; the detail names the one that did."""
+    for configuration in configurations:
+        status, detail = _suite(command + list(configuration.options), cwd, configuration.env(env, cwd),
+                                max(1.0, deadline - time.monotonic()))
+        if status != "survived":
+            return status, f"{configuration.name}: {detail}"
+    return "survived", ""
+
+
 def _environment(python_path: str | None = None) -> dict[str, str]:
     env = dict(os.environ, PYTHONPYCACHEPREFIX=str(Path(tempfile.gettempdir()) / "msgrspec-mutation-pycache"))
     env.pop("PYTHONDONTWRITEBYTECODE", None)
+    env.pop("MSGRSPEC_REFERENCE_REGISTRY", None)
     if python_path:
         env["PYTHONPATH"] = python_path
     return env
 
 
-def run_reference(mutant: Mutant | None, limit: float, suite: Path = CHECKOUT) -> Outcome:
-    """The suite against the reference with the mutant applied to a copy (None: the unmutated copy)."""
+def _outcome(mutant: Mutant | None, status: str, started: float, detail: str) -> Outcome:
+    return Outcome(mutant.id if mutant else "(unmutated)", mutant.file if mutant else "",
+                   mutant.line if mutant else 0, status, time.monotonic() - started, detail)
+
+
+def run_reference(mutant: Mutant | None, limit: float, suite: Path) -> Outcome:
+    """The suite against the reference with the mutant applied to a copy (None: the unmutated copy), in each
+    of its configurations in turn."""
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="msgrspec-mutant-") as folder:
         root = Path(folder)
         edits = {}
         if mutant is not None:
-            edits[f"reference/{mutant.file}"] = mutant.apply((REFERENCE / mutant.file).read_text(encoding="utf-8"))
-        src = copy_checkout(root, edits, suite)
-        status, detail = _suite([sys.executable, "-m", "msgrspec", "test", "-x", "-q", "-p", "no:randomly"], root,
-                                _environment(str(src)), limit)
-    return Outcome(mutant.id if mutant else "(unmutated)", mutant.file if mutant else "", mutant.line if mutant else 0,
-                   status, time.monotonic() - started, detail)
+            original = (suite / SNAPSHOT_PACKAGE / "reference" / mutant.file).read_text(encoding="utf-8")
+            edits[f"reference/{mutant.file}"] = mutant.apply(original)
+        src = copy_checkout(root, suite, edits)
+        status, detail = _suite_in_turn(REFERENCE_CONFIGURATIONS,
+                                        [sys.executable, "-m", "msgrspec", "test", "-x", "-q", "-p", "no:randomly"],
+                                        root, _environment(str(src)), started + limit)
+    return _outcome(mutant, status, started, detail)
 
 
 def _make_c(source: Path, build: Path, env: dict[str, str], limit: float, *options: str) -> subprocess.CompletedProcess:
@@ -415,21 +464,21 @@ def _c_prebuilt(suite: Path) -> tuple[dict[str, str], Path]:
     mutant of a run: a copy of the build then only recompiles the mutated file and links (0.4 s, not 6)."""
     folder = Path(tempfile.mkdtemp(prefix="msgrspec-c-prebuilt-"))
     atexit.register(shutil.rmtree, folder, True)
-    env = _environment(str(copy_checkout(folder / "msgrspec", suite=suite)))
+    env = _environment(str(copy_checkout(folder / "msgrspec", suite)))
     build = folder / "build"
-    made = _make_c(C_EXAMPLE, build, env, 600.0)
+    made = _make_c(suite / SNAPSHOT_C_EXAMPLE, build, env, 600.0)
     if made.returncode != 0:
         raise click.ClickException(f"the unmutated C implementation does not build: {made.stderr.strip()[-300:]}")
     return env, build
 
 
-def run_c(mutant: Mutant | None, limit: float, suite: Path = CHECKOUT) -> Outcome:
+def run_c(mutant: Mutant | None, limit: float, suite: Path) -> Outcome:
     """Build a copy of the C implementation with the mutant applied and run the suite through `process`."""
     started = time.monotonic()
     tool, prebuilt = _c_prebuilt(suite)
     with tempfile.TemporaryDirectory(prefix="msgrspec-c-mutant-") as folder:
         copy = Path(folder) / "c-session-manager"
-        shutil.copytree(C_EXAMPLE, copy, ignore=shutil.ignore_patterns("build"))  # keeps the sources' times
+        shutil.copytree(suite / SNAPSHOT_C_EXAMPLE, copy)  # keeps the sources' times
         if mutant is not None:
             source = copy / "src" / mutant.file
             source.write_text(mutant.apply(source.read_text(encoding="utf-8")), encoding="utf-8")
@@ -439,21 +488,26 @@ def run_c(mutant: Mutant | None, limit: float, suite: Path = CHECKOUT) -> Outcom
         make = _make_c(copy, build, tool, limit, "-o", str(build / "msgrpriv.idl"))
         if make.returncode != 0:
             errors = [line for line in make.stderr.splitlines() if "error" in line]
-            return Outcome(mutant.id if mutant else "(unmutated)", mutant.file if mutant else "",
-                           mutant.line if mutant else 0, "stillborn", time.monotonic() - started,
-                           (errors or [make.stderr.strip()[-300:]])[0][:300])
+            return _outcome(mutant, "stillborn", started, (errors or [make.stderr.strip()[-300:]])[0][:300])
         status, detail = _suite([sys.executable, "-m", "msgrspec", "test", "-x", "-q", "--adapter", "process",
                                  "--expected-failures", str(copy / "expected-failures.yaml"), "--",
                                  str(build / "c-session-manager")], Path(folder), tool,
                                 max(1.0, limit - (time.monotonic() - started)))
-    return Outcome(mutant.id if mutant else "(unmutated)", mutant.file if mutant else "", mutant.line if mutant else 0,
-                   status, time.monotonic() - started, detail)
+    return _outcome(mutant, status, started, detail)
 
 
-IMPLEMENTATIONS: dict[str, tuple[Callable[[], list[Mutant]], Callable[[Mutant | None, float, Path], Outcome], str]] = {
-    "reference": (python_mutants, run_reference, "src/msgrspec/reference"),
-    "c": (c_mutants, run_c, "examples/c-session-manager/src"),
+#: implementation -> (its mutants, given the folder of its sources; its runner; that folder in a snapshot)
+IMPLEMENTATIONS: dict[str, tuple[Callable[[Path], list[Mutant]], Callable[[Mutant | None, float, Path], Outcome],
+                                 Path]] = {
+    "reference": (python_mutants, run_reference, SNAPSHOT_PACKAGE / "reference"),
+    "c": (c_mutants, run_c, SNAPSHOT_C_EXAMPLE / "src"),
 }
+
+
+def mutants_of(implementation: str, suite: Path = CHECKOUT) -> list[Mutant]:
+    """Every mutant of an implementation, in a snapshot (or, by default, in the working tree)."""
+    lister, _, sources = IMPLEMENTATIONS[implementation]
+    return lister(suite / sources)
 
 
 def sample(mutants: list[Mutant], size: int | None, seed: int) -> list[Mutant]:
@@ -463,10 +517,10 @@ def sample(mutants: list[Mutant], size: int | None, seed: int) -> list[Mutant]:
     return sorted(random.Random(seed).sample(mutants, size), key=lambda m: (m.file, m.start, m.id))
 
 
-def execute(implementation: str, chosen: list[Mutant], limit: float, jobs: int, suite: Path = CHECKOUT,
+def execute(implementation: str, chosen: list[Mutant], limit: float, jobs: int, suite: Path,
             progress: Callable[[Outcome], None] = lambda outcome: None) -> list[Outcome]:
-    """Run every chosen mutant against the spec and conformance suite in `suite` (after checking that the
-    unmutated copy passes)."""
+    """Run every chosen mutant against the snapshot `suite` (see `snapshot`), after checking that the unmutated
+    copy passes."""
     runner = IMPLEMENTATIONS[implementation][1]
     baseline = runner(None, limit, suite)
     if baseline.status != "survived":
@@ -579,7 +633,7 @@ def main() -> None:
 @click.argument("implementation", type=click.Choice(sorted(IMPLEMENTATIONS)))
 def list_mutants(implementation: str) -> None:
     """Print every mutant's stable id."""
-    for mutant in IMPLEMENTATIONS[implementation][0]():
+    for mutant in mutants_of(implementation):
         click.echo(f"{mutant.id}\t(line {mutant.line})")
 
 
@@ -596,12 +650,7 @@ def list_mutants(implementation: str) -> None:
 def run(implementation: str, size: int | None, seed: int, limit: float, jobs: int, suite_revision: str | None,
         results_path: Path | None) -> None:
     """Run a sample of mutants and save the results (tools/mutation-results/IMPLEMENTATION.json)."""
-    population = IMPLEMENTATIONS[implementation][0]()
     equivalent = equivalent_mutants().get(implementation, {})
-    unknown = sorted(set(equivalent) - {m.id for m in population})
-    if unknown:
-        raise click.ClickException(f"{EQUIVALENT}: {implementation}: no such mutant (stale entry?): {unknown[0]}")
-    chosen = sample(population, size, seed)
     started = time.monotonic()
 
     def progress(outcome: Outcome) -> None:
@@ -609,7 +658,12 @@ def run(implementation: str, size: int | None, seed: int, limit: float, jobs: in
         click.echo(f"{mark:9} {outcome.seconds:5.1f} s  {outcome.id}", err=True)
 
     with tempfile.TemporaryDirectory(prefix="msgrspec-mutation-suite-") as folder:
-        suite = snapshot_suite(Path(folder), suite_revision)
+        suite = snapshot(Path(folder), suite_revision)
+        population = mutants_of(implementation, suite)
+        unknown = sorted(set(equivalent) - {m.id for m in population})
+        if unknown:
+            raise click.ClickException(f"{EQUIVALENT}: {implementation}: no such mutant (stale entry?): {unknown[0]}")
+        chosen = sample(population, size, seed)
         outcomes = execute(implementation, chosen, limit, jobs, suite, progress)
     result = {"implementation": implementation, "population": len(population), "sample": len(chosen), "seed": seed,
               "suite": suite_revision or "working tree", "timeout": limit,

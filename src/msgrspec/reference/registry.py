@@ -14,6 +14,7 @@ two different computers, each with its own Apps key.
 """
 from __future__ import annotations
 
+import abc
 import os
 import sqlite3
 import threading
@@ -43,25 +44,23 @@ class AppRegistration:
     flags: int = 0
 
 
-class Registry:
+class Registry(abc.ABC):
     """The interface both stores offer. GUIDs are compared as given (the API insists on upper case)."""
 
+    @abc.abstractmethod
     def register(self, machine: str, app: AppRegistration) -> bool:
         """Store app; False (and nothing changed) when its GUID is registered already."""
-        raise NotImplementedError
 
+    @abc.abstractmethod
     def unregister(self, machine: str, guid: str) -> bool:
         """Remove the registration of guid; False when there was none."""
-        raise NotImplementedError
 
+    @abc.abstractmethod
     def lookup(self, machine: str, guid: str) -> AppRegistration | None:
-        raise NotImplementedError
-
-    def applications(self, machine: str) -> list[AppRegistration]:
-        raise NotImplementedError
+        """The registration of guid on machine, or None."""
 
     def close(self) -> None:
-        pass
+        """Let go of what the store holds open (nothing, for the store in memory)."""
 
 
 class MemoryRegistry(Registry):
@@ -83,10 +82,6 @@ class MemoryRegistry(Registry):
     def lookup(self, machine: str, guid: str) -> AppRegistration | None:
         with self._lock:
             return self._apps.get((machine, guid))
-
-    def applications(self, machine: str) -> list[AppRegistration]:
-        with self._lock:
-            return [app for (owner, _), app in self._apps.items() if owner == machine]
 
 
 _SCHEMA = """CREATE TABLE IF NOT EXISTS apps (
@@ -173,16 +168,6 @@ class SqliteRegistry(Registry):
             "SELECT guid, name, url, path, flags FROM apps WHERE machine = ? AND guid = ?",
             (machine, guid)).fetchone())
         return AppRegistration(*row) if row else None
-
-    def applications(self, machine: str) -> list[AppRegistration]:
-        rows = self._run(lambda conn: conn.execute(
-            "SELECT guid, name, url, path, flags FROM apps WHERE machine = ? ORDER BY registered, guid",
-            (machine,)).fetchall())
-        return [AppRegistration(*row) for row in rows]
-
-    def integrity(self) -> str:
-        """SQLite's own verdict on the file: "ok" when it is sound."""
-        return self._run(lambda conn: conn.execute("PRAGMA integrity_check").fetchone()[0])
 
     def close(self) -> None:
         with self._lock:
