@@ -496,11 +496,26 @@ def run_c(mutant: Mutant | None, limit: float, suite: Path) -> Outcome:
     return _outcome(mutant, status, started, detail)
 
 
+#: the C example's protocol front end (the loop that reads the protocol, JSON): not the API, but what stands
+#: in for the COM runtime and the typelib marshaller on Linux; measured apart, as `c-protocol`
+C_PROTOCOL_FILES = frozenset({"server.c", "json.c"})
+
+
+def c_api_mutants(folder: Path) -> list[Mutant]:
+    """The mutants of the C implementation of the API: every source but the protocol front end."""
+    return [m for m in c_mutants(folder) if m.file not in C_PROTOCOL_FILES]
+
+
+def c_protocol_mutants(folder: Path) -> list[Mutant]:
+    return [m for m in c_mutants(folder) if m.file in C_PROTOCOL_FILES]
+
+
 #: implementation -> (its mutants, given the folder of its sources; its runner; that folder in a snapshot)
 IMPLEMENTATIONS: dict[str, tuple[Callable[[Path], list[Mutant]], Callable[[Mutant | None, float, Path], Outcome],
                                  Path]] = {
     "reference": (python_mutants, run_reference, SNAPSHOT_PACKAGE / "reference"),
-    "c": (c_mutants, run_c, SNAPSHOT_C_EXAMPLE / "src"),
+    "c": (c_api_mutants, run_c, SNAPSHOT_C_EXAMPLE / "src"),
+    "c-protocol": (c_protocol_mutants, run_c, SNAPSHOT_C_EXAMPLE / "src"),
 }
 
 
@@ -602,7 +617,7 @@ def render_page(results: dict[str, dict], equivalent: dict[str, dict[str, str]])
 def render_readme_table(results: dict[str, dict]) -> str:
     rows = ["| run | mutants run (sample of, seed) | killed / counted | kill rate | target |",
             "| --- | ---: | ---: | ---: | ---: |"]
-    targets = {"reference": "90%", "c": "85%"}
+    targets = {"reference": "90%", "c": "85%", "c-protocol": "none set"}
     for result in results.values():
         total = result["summary"]["total"]
         rows.append(f"| {_label(result)} | {total['mutants']} (of {result['population']}, seed {result['seed']}) | "
