@@ -84,9 +84,43 @@ def test_sample_is_deterministic_and_bounded():
     assert mutation.sample(population, None, seed=7) == population
 
 
+def test_the_c_api_and_its_protocol_front_end_split_the_c_mutants():
+    every = {m.id for m in mutation.c_mutants()}
+    api, protocol = ({m.id for m in mutation.mutants_of(name)} for name in ("c", "c-protocol"))
+    assert api | protocol == every and not api & protocol
+    assert {i.split(":")[0] for i in protocol} == mutation.C_PROTOCOL_FILES
+    assert {"session.c", "lock.c", "manager.c"} <= {i.split(":")[0] for i in api}
+
+
+def test_a_run_reads_its_snapshot_not_the_working_tree(tmp_path):
+    """Edits made while a run goes on change nothing: the runner copies the implementation from the snapshot.
+    Here the snapshot's reference is broken, the working tree's is not: the unmutated run must fail."""
+    suite = mutation.snapshot(tmp_path, None)
+    adapter = suite / mutation.SNAPSHOT_PACKAGE / "reference" / "adapter.py"
+    adapter.write_text(adapter.read_text(encoding="utf-8").replace(
+        "    def open_world(self) -> ReferenceWorld:\n",
+        "    def open_world(self) -> ReferenceWorld:\n        raise RuntimeError('broken in the snapshot')\n"),
+        encoding="utf-8")
+    assert "broken in the snapshot" in adapter.read_text(encoding="utf-8")
+    outcome = mutation.run_reference(None, 120, suite)
+    assert outcome.status == "killed", outcome
+
+
+def test_code_that_one_configuration_runs_is_tested_by_that_configuration(tmp_path):
+    """The SQLite registry only runs with a registry file: its mutant survives the default configuration and
+    is killed by the `registry file` one."""
+    suite = mutation.snapshot(tmp_path, None)
+    mutant = next(m for m in mutation.mutants_of("reference", suite)
+                  if m.id == "registry.py:SqliteRegistry.lookup:return-none:AppRegistration(*row) if row else None "
+                             "-> None")
+    outcome = mutation.run_reference(mutant, 120, suite)
+    assert outcome.status == "killed" and outcome.detail.startswith("registry file: "), outcome
+
+
 def test_equivalent_list_is_reviewed_entry_by_entry(tmp_path):
     listed = mutation.equivalent_mutants()
-    ids = {"reference": {m.id for m in mutation.python_mutants()}, "c": {m.id for m in mutation.c_mutants()}}
+    ids = {implementation: {m.id for m in mutation.mutants_of(implementation)}
+           for implementation in mutation.IMPLEMENTATIONS}
     for implementation, entries in listed.items():
         assert set(entries) <= ids[implementation], f"stale entries: {set(entries) - ids[implementation]}"
     bad = tmp_path / "equivalent.yaml"
