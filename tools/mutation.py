@@ -587,9 +587,13 @@ def render_page(results: dict[str, dict], equivalent: dict[str, dict[str, str]])
              "one change to a temporary copy of the code: a comparison flipped, a constant changed by one, a "
              "`raise` removed, a returned value replaced by `None`, `and`/`or` swapped (Python); a comparison "
              "flipped, a constant changed by one, a statement removed, a returned HRESULT swapped (C). A mutant "
-             "is killed when `msgrspec test -x` fails against it (or exceeds the time limit). Mutants listed in "
-             "`tools/equivalent-mutants.yaml`, each with its reason, and C mutants that do not compile are left "
-             "out of the rate. The samples are random, drawn by seed from every mutant of the implementation.",
+             "is killed when `msgrspec test -x` fails against it (or exceeds the time limit); the reference is run "
+             "in each configuration it ships (" + ", ".join(c.name for c in REFERENCE_CONFIGURATIONS) + ") until "
+             "one fails. `c` is the C implementation of the API; `c-protocol` its protocol front end ("
+             + ", ".join(f"`{f}`" for f in sorted(C_PROTOCOL_FILES)) + "), which stands in for COM on Linux. "
+             "Mutants listed in `tools/equivalent-mutants.yaml`, each with its reason, and C mutants that do not "
+             "compile are left out of the rate. The samples are random, drawn by seed from every mutant of the "
+             "implementation.",
              "", "Reproduce:", "", "```sh"]
     lines += [_command(name, result) for name, result in results.items()]
     lines += ["python tools/mutation.py publish", "```", "", "## Kill rates", "",
