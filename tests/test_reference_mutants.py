@@ -18,7 +18,7 @@ import pytest
 from msgrspec import resources
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tools"))
-from mutation import copy_checkout  # noqa: E402
+from mutation import copy_checkout, snapshot  # noqa: E402
 
 CHECKOUT = Path(__file__).resolve().parent.parent
 PACKAGE = CHECKOUT / "src" / "msgrspec"
@@ -63,7 +63,7 @@ def _copy(tmp_path: Path, mutant: tuple[str, str, str, str] | None) -> Path:
         original = (PACKAGE / name).read_text(encoding="utf-8")
         assert original.count(text) == 1, f"the mutation site is not unique in {name}: {text!r}"
         edits[name] = original.replace(text, replacement)
-    copy_checkout(root, edits)
+    copy_checkout(root, snapshot(tmp_path / "snapshot", None), edits)
     return root
 
 

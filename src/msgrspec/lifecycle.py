@@ -22,7 +22,7 @@ from .guard import GuardedParty
 from .machines import Joint, initial_joint, party_of, step
 from .model import Cell, MachineEvent, Operation, Spec, StateMachine, Transition
 from .suite import (
-    APP_NAME, APP_PATH, APP_URL, EVENT_WAIT, SpecValues, assert_ok, barrier, barrier_manager, created,
+    APP_NAME, APP_PATH, APP_URL, EVENT_WAIT, SpecValues, assert_ok, barrier, barrier_fence, created,
     event_interface_of, hex_hr, lock_response, prerequisite, register_app, unlocked,
 )
 
@@ -164,13 +164,15 @@ def needs_peer(machine: StateMachine, transitions: tuple[Transition, ...]) -> bo
     return any(t.role not in (None, machine.parties[0]) or t.peer is not None for t in transitions)
 
 
-def _collect(party: GuardedParty, fence: ObjRef | None, count: int) -> list[EventRecord]:
+def _collect(party: GuardedParty, fence: tuple[ObjRef, int] | None, count: int) -> list[EventRecord]:
     """The events a step raised on `party`: at least `count` (or until the wait runs out), then every other one
-    raised before a barrier on `fence`, the party's own session manager. The barrier's OnAppRegistered, which
-    the party's other manager sinks hear too, is left out. A party whose events are queued before each
-    operation returns (`events_synchronous`, so fence is None) is asked once."""
+    raised before a barrier on `fence` (the party's own session manager and its sink's cookie). What reached
+    the fence's sink, and the barrier's OnAppRegistered, which the party's other manager sinks hear too, are
+    left out. A party whose events are queued before each operation returns (`events_synchronous`, so fence
+    is None) is asked once."""
     if fence is None:
         return party.events()
+    manager, cookie = fence
     found: list[EventRecord] = []
     deadline = time.monotonic() + EVENT_WAIT
     while len(found) < count and time.monotonic() < deadline:
@@ -178,8 +180,8 @@ def _collect(party: GuardedParty, fence: ObjRef | None, count: int) -> list[Even
         found += fresh
         if not fresh:
             time.sleep(0.01)
-    guid = barrier(party, fence, found)
-    return [e for e in found if not (e.name == "OnAppRegistered" and e.args == (guid,))]
+    guid = barrier(party, manager, found)
+    return [e for e in found if e.cookie != cookie and not (e.name == "OnAppRegistered" and e.args == (guid,))]
 
 
 class Stepper:
@@ -190,13 +192,13 @@ class Stepper:
         self.values = SpecValues(spec)
         self.names = {v.value: v.name for v in spec.enums[machine.name].values}
         self.joint: Joint = initial_joint(machine)
-        self.fences: dict[int, ObjRef | None] = {}
+        self.fences: dict[int, tuple[ObjRef, int] | None] = {}
 
     def begin(self) -> None:
         # the fences are made first: making one raises events of its own, which its first barrier consumes
         for index, who in enumerate(self.driver.parties):
             if who is not None:
-                self.fences[index] = None if who.events_synchronous else barrier_manager(who, self.driver.profile)
+                self.fences[index] = None if who.events_synchronous else barrier_fence(who, self.driver.profile)
         self.driver.begin()
         for index, who in enumerate(self.driver.parties):  # what setting up raised is no step's business
             if who is not None:

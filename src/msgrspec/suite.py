@@ -245,16 +245,23 @@ def barrier(party: GuardedParty, manager: ObjRef, seen: list[EventRecord]) -> st
     return guid
 
 
-def barrier_manager(party: GuardedParty, profile: Profile) -> ObjRef:
-    """A new unlocked session manager of `party` with a sink, for `barrier`.
+def barrier_fence(party: GuardedParty, profile: Profile) -> tuple[ObjRef, int]:
+    """A new unlocked session manager of `party` with a sink, for `barrier`, and that sink's cookie.
 
     Make it before the operations a test checks: making it raises events of its own (the unlock exchange),
-    which a first barrier consumes here so that they do not mix with the test's.
+    which a first barrier consumes here so that they do not mix with the test's. Its sink hears what every
+    session manager of the party hears (OnInvitation, say): a check that counts events leaves that sink out.
     """
     manager = unlocked(party, "MsgrSessionManager", profile)
-    assert_ok(party.connect(manager, "DMsgrSessionManagerEvents"), "connect DMsgrSessionManagerEvents (barrier)")
+    sink = party.connect(manager, "DMsgrSessionManagerEvents")
+    assert_ok(sink, "connect DMsgrSessionManagerEvents (barrier)")
     barrier(party, manager, [])
-    return manager
+    return manager, sink.value
+
+
+def barrier_manager(party: GuardedParty, profile: Profile) -> ObjRef:
+    """The manager of `barrier_fence`."""
+    return barrier_fence(party, profile)[0]
 
 
 class Invitation:
