@@ -22,7 +22,13 @@ log="$WINE_ROOT/check.log"
 : >"$log"
 winpath() { printf 'Z:%s' "$(cd "$(dirname "$1")" && pwd)/$(basename "$1")" | tr / '\\'; }
 wine_step() {  # output through the log, not a pipe: Wine's services inherit the first program's streams
-  timeout 300 "$@" >>"$log" 2>&1 </dev/null || { printf "check: '%s' failed, see %s\n" "$*" "$log"; failed=1; }
+  mark=$(wc -l <"$log")
+  timeout 300 "$@" >>"$log" 2>&1 </dev/null
+  status=$?
+  [ $status = 0 ] && return
+  printf "check: '%s' failed (exit status %s; 124: timed out), see %s; what it wrote:\n" "$*" $status "$log"
+  tail -n +"$((mark + 1))" "$log" | tail -n 20 | sed 's/^/  | /'
+  failed=1
 }
 quiet() { timeout 60 "$@" >>"$log" 2>&1 </dev/null; }
 failed=0

@@ -43,7 +43,9 @@ def test_check_bridge_passes(check_bridge):
     assert set(reports) == set(FILES)
     for context, report in reports.items():
         summary = report["summary"]
-        assert summary["failed"] == summary["blocked"] == summary["xpass"] == 0, (context, summary)
+        wrong = {key: (test["outcome"], test["message"]) for key, test in report["tests"].items()
+                 if test["outcome"] in ("failed", "blocked", "xpass")}
+        assert summary["failed"] == summary["blocked"] == summary["xpass"] == 0, (context, summary, wrong)
         assert summary["passed"] >= 200, (context, summary)
         assert report["features"] == ["lock-enforced", "registry"]
 
@@ -56,7 +58,9 @@ def test_verdicts_match_the_process_adapter_but_for_the_explained_differences(co
     assert set(com) == set(through_process), "the two runs have different assertions"
     differ = {key for key in com if com[key] != through_process[key]}
     explained = set(load_expected_failures(FILES[context]).entries)
-    assert {key: (through_process[key], com[key]) for key in differ - explained} == {}, \
-        "verdicts that differ from the process adapter's without a reason in " + FILES[context].name
+    unexplained = {key: (through_process[key], com[key], reports[context]["tests"][key]["message"])
+                   for key in differ - explained}
+    assert unexplained == {}, "verdicts that differ from the process adapter's without a reason in " + \
+        FILES[context].name + " (through process, through COM, the message through COM)"
     assert sorted(explained - differ) == [], "listed in " + FILES[context].name + " but not a difference"
     assert all(through_process[key] == "passed" and com[key] == "xfail" for key in explained)

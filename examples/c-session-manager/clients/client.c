@@ -4,7 +4,8 @@
  *   msgrsc-client local     CoCreateInstance with CLSCTX_LOCAL_SERVER (msgrsc-server.exe, every call
  *                           marshalled by the typelib marshaller)
  *
- * It creates every coclass the registered type library describes, passes the Lock and Key exchange with
+ * It creates every coclass the registered type library describes, creates an object again right after
+ * releasing the last one (a local server on its way out), passes the Lock and Key exchange with
  * an event sink of its own, fails it on purpose on a second object, then walks the session flow of the
  * overview. Every HRESULT is checked against the code the header names; any difference is printed and
  * makes the exit status 1. The last line is "msgrsc-client: PASS ..." or "msgrsc-client: FAIL ...". */
@@ -292,6 +293,31 @@ static void create_every_coclass(ITypeLib *lib, DWORD context)
     expect_long("coclasses that are not creatable", refused, 1);
 }
 
+/* The last object released, a new one asked for at once, a few times over: a local server that is leaving
+ * must not hand out an object that dies with it, nor fail the activation (it starts a new server). */
+static void create_right_after_the_last_release(DWORD context)
+{
+    int round;
+    for (round = 1; round <= 8; round++) {
+        IMsgrSessionManager *manager = NULL;
+        IMsgrLock *lock = NULL;
+        LockStatus status;
+        char what[160];
+        snprintf(what, sizeof(what), "CoCreateInstance(MsgrSessionManager) right after the last release (%d)", round);
+        expect_hr(what, CoCreateInstance(&CLSID_MsgrSessionManager, NULL, context, &IID_IMsgrSessionManager,
+                                         (void **)&manager), S_OK);
+        if (!manager) continue;
+        snprintf(what, sizeof(what), "the new object answers get_Status (%d)", round);
+        if (SUCCEEDED(IMsgrSessionManager_QueryInterface(manager, &IID_IMsgrLock, (void **)&lock))) {
+            expect_hr(what, IMsgrLock_get_Status(lock, &status), S_OK);
+            IMsgrLock_Release(lock);
+        } else {
+            expect(what, 0);
+        }
+        IMsgrSessionManager_Release(manager);
+    }
+}
+
 /* -- late binding from C: IDispatch answered from the type library ---------------------------------- */
 static HRESULT call_by_name(IDispatch *object, const WCHAR *name, WORD flags, UINT argc, VARIANT *args,
                             VARIANT *result, EXCEPINFO *info)
@@ -491,6 +517,7 @@ int wmain(int argc, WCHAR **argv)
     if (FAILED(hr)) goto done;
 
     create_every_coclass(lib, context);
+    create_right_after_the_last_release(context);
 
     hr = CoCreateInstance(&CLSID_MsgrSessionManager, NULL, context, &IID_IMsgrSessionManager, (void **)&manager);
     expect_hr("CoCreateInstance(MsgrSessionManager)", hr, S_OK);

@@ -5,6 +5,7 @@
 static struct cs_world *world;
 static LONG server_locks;
 static int busy;  /* objects or locks are outstanding, and on_busy was told */
+static int stopping;  /* the local server is on its way out: no new object (cs_com_stop) */
 void (*cs_com_on_busy)(void);
 void (*cs_com_on_idle)(void);
 
@@ -21,6 +22,11 @@ static struct cs_world *com_world(void)
         RegCloseKey(settings);
     }
     return world;
+}
+
+void cs_com_stop(void)
+{
+    stopping = 1;
 }
 
 long cs_com_in_use(void)
@@ -89,6 +95,7 @@ static HRESULT STDMETHODCALLTYPE factory_CreateInstance(IClassFactory *iface, IU
     if (!out) return E_POINTER;
     *out = NULL;
     if (outer) return CLASS_E_NOAGGREGATION;
+    if (stopping) return CO_E_SERVER_STOPPING;
     if (!(current = com_world())) return E_OUTOFMEMORY;
     hr = cs_create_instance(current, &factory->clsid, riid, out);
     if (SUCCEEDED(hr)) acquired();
@@ -237,6 +244,14 @@ HRESULT cs_com_register(enum cs_server_kind kind)
     return S_OK;
 }
 
+/* The first failure of unregistering is kept in *hr and said on stderr (regsvr32 /s says nothing). */
+static void unregister_step(HRESULT step, const WCHAR *what, HRESULT *hr)
+{
+    if (SUCCEEDED(step)) return;
+    fprintf(stderr, "c-session-manager: unregistering: %ls failed (0x%08lx)\n", what, CS_HR(step));
+    if (SUCCEEDED(*hr)) *hr = step;
+}
+
 HRESULT cs_com_unregister(void)
 {
     HRESULT hr = S_OK, step;
@@ -248,20 +263,20 @@ HRESULT cs_com_unregister(void)
     for (i = 0; i < factory_count; i++) {
         struct names n;
         names_of(&factories[i], &n);
-        if (FAILED(step = delete_tree(HKEY_CLASSES_ROOT, n.clsid_key))) hr = step;
-        if (FAILED(step = delete_tree(HKEY_CLASSES_ROOT, n.current))) hr = step;
-        if (FAILED(step = delete_tree(HKEY_CLASSES_ROOT, n.progid))) hr = step;
+        unregister_step(delete_tree(HKEY_CLASSES_ROOT, n.clsid_key), n.clsid_key, &hr);
+        unregister_step(delete_tree(HKEY_CLASSES_ROOT, n.current), n.current, &hr);
+        unregister_step(delete_tree(HKEY_CLASSES_ROOT, n.progid), n.progid, &hr);
     }
     if (cs_module_path(path) && SUCCEEDED(LoadTypeLibEx(path, REGKIND_NONE, &lib))) {
         if (SUCCEEDED(ITypeLib_GetLibAttr(lib, &attributes))) {
             step = UnRegisterTypeLib(&attributes->guid, attributes->wMajorVerNum, attributes->wMinorVerNum,
                                      attributes->lcid, attributes->syskind);
-            if (FAILED(step) && step != TYPE_E_REGISTRYACCESS) hr = step;
+            unregister_step(step == TYPE_E_REGISTRYACCESS ? S_OK : step, L"UnRegisterTypeLib", &hr);
             ITypeLib_ReleaseTLibAttr(lib, attributes);
         }
         ITypeLib_Release(lib);
     }
-    if (FAILED(step = delete_tree(HKEY_CURRENT_USER, CS_SETTINGS_KEY))) hr = step;
+    unregister_step(delete_tree(HKEY_CURRENT_USER, CS_SETTINGS_KEY), CS_SETTINGS_KEY, &hr);
     RegDeleteKeyW(HKEY_CURRENT_USER, CS_SETTINGS_PARENT);  /* only if nothing else is in it */
     return hr;
 }

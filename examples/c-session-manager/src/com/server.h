@@ -24,6 +24,9 @@ HRESULT cs_com_each_class(HRESULT (*each)(REFCLSID clsid, IUnknown *factory, voi
 /* Objects and server locks outstanding; the world is closed once none are (in-process unload). */
 long cs_com_in_use(void);
 void cs_com_close_world(void);
+/* The local server is leaving: from now on every class factory answers CO_E_SERVER_STOPPING, which tells
+ * the client to activate again (and so start a new server) instead of creating an object here. */
+void cs_com_stop(void);
 /* Called when the count first rises above 0 and when it drops back to 0 again (the local server's
  * CoAddRefServerProcess / CoReleaseServerProcess). */
 extern void (*cs_com_on_busy)(void);
