@@ -2,11 +2,13 @@
 random sample of reference mutants that the conformance suite must kill at no less than the floor."""
 from __future__ import annotations
 
+import json
 import os
 import sys
 from pathlib import Path
 
 import click
+from click.testing import CliRunner
 import pytest
 
 from msgrspec import resources
@@ -162,3 +164,27 @@ def test_published_rates_leave_out_equivalent_and_stillborn_mutants():
     assert "- `b.py:g:raise-removed:raise X -> pass` (line 5): Equivalent. Never runs." in page
     assert "- `a.py:f:constant:2 -> 3` (line 4): not killed: a gap of the suite" in page
     assert "python tools/mutation.py run reference --sample 4 --seed 3" in page
+
+
+def test_chosen_mutants_run_alone_and_are_not_published(tmp_path, monkeypatch):
+    """`run --mutant ID` runs exactly the mutants named (an unknown id is refused) and saves nothing over the
+    published results unless --results says where."""
+    ran: list[str] = []
+
+    def execute(implementation, chosen, limit, jobs, suite, progress):
+        ran.extend(m.id for m in chosen)
+        return [mutation.Outcome(m.id, m.file, m.line, "killed", 0.1) for m in chosen]
+
+    monkeypatch.setattr(mutation, "execute", execute)
+    monkeypatch.setattr(mutation, "RESULTS", tmp_path / "published")
+    runner = CliRunner()
+    wanted = [m.id for m in mutation.mutants_of("reference")][3:5]
+    result = runner.invoke(mutation.main, ["run", "reference", "--mutant", wanted[1], "--mutant", wanted[0]])
+    assert result.exit_code == 0, result.output
+    assert ran == [wanted[1], wanted[0]]
+    assert not (tmp_path / "published").exists()
+    saved = tmp_path / "chosen.json"
+    result = runner.invoke(mutation.main, ["run", "reference", "--mutant", wanted[0], "--results", str(saved)])
+    assert result.exit_code == 0 and json.loads(saved.read_text())["sample"] == 1, result.output
+    result = runner.invoke(mutation.main, ["run", "reference", "--mutant", "no.py:f:constant:1 -> 2"])
+    assert result.exit_code == 1 and "no such mutant: no.py:f:constant:1 -> 2" in result.output

@@ -666,8 +666,11 @@ def list_mutants(implementation: str) -> None:
               "working tree, copied when the run starts).")
 @click.option("--results", "results_path", type=click.Path(dir_okay=False, path_type=Path),
               help="Where to save the results (default: tools/mutation-results/IMPLEMENTATION.json).")
+@click.option("--mutant", "mutant_ids", multiple=True, metavar="ID",
+              help="Run only this mutant (repeatable; ids as `list` prints them). The results are saved only with "
+              "--results, never over the published ones.")
 def run(implementation: str, size: int | None, seed: int, limit: float, jobs: int, suite_revision: str | None,
-        results_path: Path | None) -> None:
+        results_path: Path | None, mutant_ids: tuple[str, ...] = ()) -> None:
     """Run a sample of mutants and save the results (tools/mutation-results/IMPLEMENTATION.json)."""
     equivalent = equivalent_mutants().get(implementation, {})
     started = time.monotonic()
@@ -682,15 +685,23 @@ def run(implementation: str, size: int | None, seed: int, limit: float, jobs: in
         unknown = sorted(set(equivalent) - {m.id for m in population})
         if unknown:
             raise click.ClickException(f"{EQUIVALENT}: {implementation}: no such mutant (stale entry?): {unknown[0]}")
-        chosen = sample(population, size, seed)
+        if mutant_ids:
+            known = {m.id: m for m in population}
+            missing = [i for i in mutant_ids if i not in known]
+            if missing:
+                raise click.ClickException(f"{implementation}: no such mutant: {missing[0]}")
+            chosen = [known[i] for i in dict.fromkeys(mutant_ids)]
+        else:
+            chosen = sample(population, size, seed)
         outcomes = execute(implementation, chosen, limit, jobs, suite, progress)
     result = {"implementation": implementation, "population": len(population), "sample": len(chosen), "seed": seed,
               "suite": suite_revision or "working tree", "timeout": limit,
               "seconds": round(time.monotonic() - started, 1),
               "summary": summary(outcomes, equivalent), "outcomes": [asdict(o) for o in outcomes]}
-    results_path = results_path or RESULTS / f"{implementation}.json"
-    results_path.parent.mkdir(parents=True, exist_ok=True)
-    results_path.write_text(json.dumps(result, indent=1) + "\n", encoding="utf-8")
+    if results_path is not None or not mutant_ids:
+        results_path = results_path or RESULTS / f"{implementation}.json"
+        results_path.parent.mkdir(parents=True, exist_ok=True)
+        results_path.write_text(json.dumps(result, indent=1) + "\n", encoding="utf-8")
     total = result["summary"]["total"]
     click.echo(f"{implementation}: {total['killed']} of {total['counted']} counted mutants killed "
                f"({_percent(total['rate'])}); {total['equivalent']} equivalent, {total['stillborn']} stillborn; "
