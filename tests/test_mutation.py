@@ -15,6 +15,7 @@ from msgrspec import resources
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tools"))
 import mutation  # noqa: E402
+from toolchain import require  # noqa: E402
 
 #: mutants the sample test runs, and the kill rate it must reach among the non-equivalent ones. The floor
 #: is set below the rate measured on the 60-mutant sample (36 of 49 counted, 73.5%; docs/mutation.md), as a
@@ -143,7 +144,7 @@ def test_a_random_sample_of_reference_mutants_is_killed_at_the_floor(tmp_path):
     chosen = [m for m in mutation.sample(mutation.mutants_of("reference", suite), SAMPLE_SIZE * 2, seed)
               if m.id not in equivalent][:SAMPLE_SIZE]
     outcomes = mutation.execute("reference", chosen, limit=120, jobs=2, suite=suite)
-    killed = sum(o.status in ("killed", "timeout") for o in outcomes)
+    killed = sum(o.status in mutation.KILLED for o in outcomes)
     survivors = [o.id for o in outcomes if o.status == "survived"]
     assert killed / len(outcomes) >= FLOOR, f"seed {seed}: {killed} of {len(outcomes)} killed; survivors: {survivors}"
 
@@ -152,18 +153,24 @@ def test_published_rates_leave_out_equivalent_and_stillborn_mutants():
     outcomes = [mutation.Outcome("a.py:f:constant:1 -> 2", "a.py", 3, "killed", 1.0),
                 mutation.Outcome("a.py:f:constant:2 -> 3", "a.py", 4, "survived", 1.0),
                 mutation.Outcome("b.py:g:raise-removed:raise X -> pass", "b.py", 5, "survived", 1.0),
-                mutation.Outcome("b.py:g:constant:0 -> 1", "b.py", 6, "stillborn", 1.0)]
+                mutation.Outcome("b.py:g:constant:0 -> 1", "b.py", 6, "stillborn", 1.0),
+                mutation.Outcome("c.c:h:statement-removed:free(p); -> ;", "c.c", 7, "sanitizer", 1.0,
+                                 "asan: ERROR: LeakSanitizer: detected memory leaks")]
     equivalent = {"b.py:g:raise-removed:raise X -> pass": "Equivalent. Never runs."}
     figures = mutation.summary(outcomes, equivalent)
-    assert figures["total"] == {"mutants": 4, "counted": 2, "killed": 1, "equivalent": 1, "stillborn": 1, "rate": 0.5}
+    assert figures["total"] == {"mutants": 5, "counted": 3, "killed": 2, "equivalent": 1, "stillborn": 1,
+                                "by_sanitizer": 1, "rate": 0.6667}
     assert figures["files"]["b.py"]["rate"] is None
-    result = {"implementation": "reference", "population": 9, "sample": 4, "seed": 3, "suite": "working tree",
+    result = {"implementation": "reference", "population": 9, "sample": 5, "seed": 3, "suite": "working tree",
               "summary": figures, "outcomes": [vars(o) for o in outcomes]}
     page = mutation.render_page({"reference": result}, {"reference": equivalent})
-    assert "| **reference** | **all** (sample of 9, seed 3) | 4 | 2 | 1 | **50.0%** |" in page
+    assert "| **reference** | **all** (sample of 9, seed 3) | 5 | 3 | 2 | 1 | **66.7%** |" in page
+    assert "| reference | `c.c` | 1 | 1 | 1 | 1 | 100.0% |" in page
     assert "- `b.py:g:raise-removed:raise X -> pass` (line 5): Equivalent. Never runs." in page
     assert "- `a.py:f:constant:2 -> 3` (line 4): not killed: a gap of the suite" in page
-    assert "python tools/mutation.py run reference --sample 4 --seed 3" in page
+    assert "python tools/mutation.py run reference --sample 5 --seed 3" in page
+    assert "| reference | 5 (of 9, seed 3) | 2 / 3 (1) | 66.7% | 90% |" in mutation.render_readme_table(
+        {"reference": result})
 
 
 def test_chosen_mutants_run_alone_and_are_not_published(tmp_path, monkeypatch):
@@ -188,3 +195,16 @@ def test_chosen_mutants_run_alone_and_are_not_published(tmp_path, monkeypatch):
     assert result.exit_code == 0 and json.loads(saved.read_text())["sample"] == 1, result.output
     result = runner.invoke(mutation.main, ["run", "reference", "--mutant", "no.py:f:constant:1 -> 2"])
     assert result.exit_code == 1 and "no such mutant: no.py:f:constant:1 -> 2" in result.output
+
+
+def test_a_c_mutant_the_verdicts_miss_is_killed_by_the_sanitizers(tmp_path):
+    """A leak changes no answer of the C implementation, so every verdict passes; AddressSanitizer reports it at
+    exit and the mutant counts as killed, apart (`sanitizer`), with the report's first line. The unmutated build
+    passes with no report."""
+    require("widl", "make", "gcc", "wine-headers")
+    suite = mutation.snapshot(tmp_path, None)
+    leak = next(m for m in mutation.mutants_of("c", suite)
+                if m.id == "lock.c:lock_SendResponse:statement-removed:free(joined); -> ;")
+    assert mutation.run_c(None, 300, suite).status == "survived"
+    outcome = mutation.run_c(leak, 300, suite)
+    assert outcome.status == "sanitizer" and "LeakSanitizer: detected memory leaks" in outcome.detail, outcome

@@ -9,9 +9,10 @@
 Each mutant is one change to a temporary COPY of the code (the working tree is never touched): for the
 reference, a copy of src/msgrspec with the checkout's spec/ and conformance/ beside it, put first on
 PYTHONPATH and run with `msgrspec test -x -q`; for the C implementation, a copy of examples/c-session-manager
-built with make into the copy and run with `msgrspec test --adapter process`. A mutant is killed when the
-run fails (or exceeds the time limit), survives when it passes; a C mutant that does not compile is
-counted apart, as stillborn. Equivalent mutants are listed one by one, each with its reason, in
+built with make into the copy, with AddressSanitizer and UBSan, and run with `msgrspec test --adapter process`.
+A mutant is killed when the run fails (or exceeds the time limit), survives when it passes; a C mutant whose
+run passes while the sanitizers report a fault (a leak, a use after free) is killed too, and counted apart; a C
+mutant that does not compile is counted apart, as stillborn. Equivalent mutants are listed one by one, each with its reason, in
 tools/equivalent-mutants.yaml and left out of the rate.
 
 Why a mutator of the project's own: mutmut 3 rewrites every function of the package into trampolines
@@ -372,7 +373,9 @@ class Outcome:
     id: str
     file: str
     line: int
-    status: str  # killed, survived, timeout (killed by the limit), stillborn (does not build)
+    #: killed (a verdict of the suite failed), sanitizer (C: the verdicts passed, AddressSanitizer or UBSan reported
+    #: during the run), timeout (killed by the limit), survived, stillborn (C: does not build)
+    status: str
     seconds: float
     detail: str = ""
 
@@ -452,9 +455,15 @@ def run_reference(mutant: Mutant | None, limit: float, suite: Path) -> Outcome:
     return _outcome(mutant, status, started, detail)
 
 
+#: how a C mutant is built: with AddressSanitizer (use after free, overflow, leaks at exit) and UBSan watching the
+#: suite's run, as tests/test_protocol_c.py builds the C implementation; what they report kills the mutant
+C_SANITIZED_CFLAGS = "-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer"
+
+
 def _make_c(source: Path, build: Path, env: dict[str, str], limit: float, *options: str) -> subprocess.CompletedProcess:
-    return subprocess.run(["make", "-s", "-C", str(source), f"BUILD={build}", "CC=gcc", "CFLAGS=-O0",
-                           f"MSGRSPEC={sys.executable} -m msgrspec", f"PYTHON={sys.executable}", *options],
+    return subprocess.run(["make", "-s", "-C", str(source), f"BUILD={build}", "CC=gcc",
+                           f"CFLAGS={C_SANITIZED_CFLAGS}", f"MSGRSPEC={sys.executable} -m msgrspec",
+                           f"PYTHON={sys.executable}", *options],
                           capture_output=True, text=True, env=env, timeout=limit)
 
 
@@ -468,12 +477,24 @@ def _c_prebuilt(suite: Path) -> tuple[dict[str, str], Path]:
     build = folder / "build"
     made = _make_c(suite / SNAPSHOT_C_EXAMPLE, build, env, 600.0)
     if made.returncode != 0:
-        raise click.ClickException(f"the unmutated C implementation does not build: {made.stderr.strip()[-300:]}")
+        raise click.ClickException(f"the unmutated C implementation does not build with {C_SANITIZED_CFLAGS} "
+                                   f"(Debian: libasan8, libubsan1): {made.stderr.strip()[-300:]}")
     return env, build
 
 
+def _sanitizer_report(logs: Path) -> str:
+    """The first line that names the problem in what AddressSanitizer or UBSan wrote, or "" if they wrote nothing."""
+    for log in sorted(logs.iterdir()):
+        lines = log.read_text(encoding="utf-8", errors="replace").splitlines()
+        named = [line for line in lines if "ERROR:" in line or "runtime error:" in line]
+        return f"{log.name.split('.')[0]}: {(named or lines or ['(empty report)'])[0].strip()[:280]}"
+    return ""
+
+
 def run_c(mutant: Mutant | None, limit: float, suite: Path) -> Outcome:
-    """Build a copy of the C implementation with the mutant applied and run the suite through `process`."""
+    """Build a copy of the C implementation with the mutant applied and run the suite through `process`, with the
+    sanitizers watching: a mutant the suite's verdicts let through is killed by what they report (status
+    `sanitizer`), so a leak or a use after free counts as found, and is told apart from a failed verdict."""
     started = time.monotonic()
     tool, prebuilt = _c_prebuilt(suite)
     with tempfile.TemporaryDirectory(prefix="msgrspec-c-mutant-") as folder:
@@ -489,10 +510,16 @@ def run_c(mutant: Mutant | None, limit: float, suite: Path) -> Outcome:
         if make.returncode != 0:
             errors = [line for line in make.stderr.splitlines() if "error" in line]
             return _outcome(mutant, "stillborn", started, (errors or [make.stderr.strip()[-300:]])[0][:300])
+        logs = Path(folder) / "sanitizer"
+        logs.mkdir()
+        env = {**tool, "ASAN_OPTIONS": f"detect_leaks=1:log_path={logs}/asan",
+               "UBSAN_OPTIONS": f"print_stacktrace=1:log_path={logs}/ubsan"}
         status, detail = _suite([sys.executable, "-m", "msgrspec", "test", "-x", "-q", "--adapter", "process",
                                  "--expected-failures", str(copy / "expected-failures.yaml"), "--",
-                                 str(build / "c-session-manager")], Path(folder), tool,
+                                 str(build / "c-session-manager")], Path(folder), env,
                                 max(1.0, limit - (time.monotonic() - started)))
+        if status == "survived" and (report := _sanitizer_report(logs)):
+            status, detail = "sanitizer", report
     return _outcome(mutant, status, started, detail)
 
 
@@ -549,14 +576,19 @@ def execute(implementation: str, chosen: list[Mutant], limit: float, jobs: int, 
     return outcomes
 
 
+#: the statuses that count as a kill
+KILLED = frozenset({"killed", "sanitizer", "timeout"})
+
+
 def summary(outcomes: list[Outcome], equivalent: dict[str, str]) -> dict:
     """Kill rate overall and per file; equivalent and stillborn mutants are out of the denominator."""
     def rate(group: list[Outcome]) -> dict:
         counted = [o for o in group if o.status != "stillborn" and o.id not in equivalent]
-        killed = sum(o.status in ("killed", "timeout") for o in counted)
+        killed = sum(o.status in KILLED for o in counted)
         return {"mutants": len(group), "counted": len(counted), "killed": killed,
                 "equivalent": sum(o.id in equivalent for o in group),
                 "stillborn": sum(o.status == "stillborn" for o in group),
+                "by_sanitizer": sum(o.status == "sanitizer" for o in counted),
                 "rate": round(killed / len(counted), 4) if counted else None}
     files = sorted({o.file for o in outcomes})
     return {"total": rate(outcomes), "files": {f: rate([o for o in outcomes if o.file == f]) for f in files}}
@@ -587,7 +619,10 @@ def render_page(results: dict[str, dict], equivalent: dict[str, dict[str, str]])
              "one change to a temporary copy of the code: a comparison flipped, a constant changed by one, a "
              "`raise` removed, a returned value replaced by `None`, `and`/`or` swapped (Python); a comparison "
              "flipped, a constant changed by one, a statement removed, a returned HRESULT swapped (C). A mutant "
-             "is killed when `msgrspec test -x` fails against it (or exceeds the time limit); the reference is run "
+             "is killed when `msgrspec test -x` fails against it (or exceeds the time limit). A C mutant is built "
+             "with AddressSanitizer and UBSan, as the project's own tests build the C implementation, and one whose "
+             "verdicts all pass is still killed when they report a fault during the run (a leak, a use after free); "
+             "the column *by the sanitizers* counts those apart from the kills by a verdict. The reference is run "
              "in each configuration it ships (" + ", ".join(c.name for c in REFERENCE_CONFIGURATIONS) + ") until "
              "one fails. `c` is the C implementation of the API; `c-protocol` its protocol front end ("
              + ", ".join(f"`{f}`" for f in sorted(C_PROTOCOL_FILES)) + "), which stands in for COM on Linux. "
@@ -597,15 +632,16 @@ def render_page(results: dict[str, dict], equivalent: dict[str, dict[str, str]])
              "", "Reproduce:", "", "```sh"]
     lines += [_command(name, result) for name, result in results.items()]
     lines += ["python tools/mutation.py publish", "```", "", "## Kill rates", "",
-              "| run | file | mutants run | counted | killed | rate |",
-              "| --- | --- | ---: | ---: | ---: | ---: |"]
+              "| run | file | mutants run | counted | killed | by the sanitizers | rate |",
+              "| --- | --- | ---: | ---: | ---: | ---: | ---: |"]
     for result in results.values():
         total = result["summary"]["total"]
         lines.append(f"| **{_label(result)}** | **all** (sample of {result['population']}, seed {result['seed']}) | "
-                     f"{total['mutants']} | {total['counted']} | {total['killed']} | **{_percent(total['rate'])}** |")
+                     f"{total['mutants']} | {total['counted']} | {total['killed']} | {total['by_sanitizer']} | "
+                     f"**{_percent(total['rate'])}** |")
         for file, figures in result["summary"]["files"].items():
             lines.append(f"| {_label(result)} | `{file}` | {figures['mutants']} | {figures['counted']} | "
-                         f"{figures['killed']} | {_percent(figures['rate'])} |")
+                         f"{figures['killed']} | {figures['by_sanitizer']} | {_percent(figures['rate'])} |")
     for result in results.values():
         listed = equivalent.get(result["implementation"], {})
         lines += ["", f"## Survivors: {_label(result)}", ""]
@@ -619,13 +655,13 @@ def render_page(results: dict[str, dict], equivalent: dict[str, dict[str, str]])
 
 
 def render_readme_table(results: dict[str, dict]) -> str:
-    rows = ["| run | mutants run (sample of, seed) | killed / counted | kill rate | target |",
+    rows = ["| run | mutants run (sample of, seed) | killed / counted (by the sanitizers) | kill rate | target |",
             "| --- | ---: | ---: | ---: | ---: |"]
     targets = {"reference": "90%", "c": "85%", "c-protocol": "none set"}
     for result in results.values():
         total = result["summary"]["total"]
         rows.append(f"| {_label(result)} | {total['mutants']} (of {result['population']}, seed {result['seed']}) | "
-                    f"{total['killed']} / {total['counted']} | {_percent(total['rate'])} | "
+                    f"{total['killed']} / {total['counted']} ({total['by_sanitizer']}) | {_percent(total['rate'])} | "
                     f"{targets[result['implementation']]} |")
     return "\n".join(rows)
 
@@ -676,8 +712,8 @@ def run(implementation: str, size: int | None, seed: int, limit: float, jobs: in
     started = time.monotonic()
 
     def progress(outcome: Outcome) -> None:
-        mark = "=" if outcome.id in equivalent else outcome.status
-        click.echo(f"{mark:9} {outcome.seconds:5.1f} s  {outcome.id}", err=True)
+        listed = " (listed as equivalent)" if outcome.id in equivalent else ""
+        click.echo(f"{outcome.status:9} {outcome.seconds:5.1f} s  {outcome.id}{listed}", err=True)
 
     with tempfile.TemporaryDirectory(prefix="msgrspec-mutation-suite-") as folder:
         suite = snapshot(Path(folder), suite_revision)
