@@ -388,3 +388,14 @@ void protocol_error_line(struct buf *line, const struct json *id, const char *co
     if (!strcmp(code, "version-mismatch")) buf_puts(line, ",\"versions\":[1]");
     buf_puts(line, "}}");
 }
+
+int protocol_hello_speaks_v1(const struct json *hello)
+{
+    const struct json *versions = json_get(hello, "versions");
+    const char *protocol = json_string(hello, "protocol");
+    size_t i;
+    if (!protocol || strcmp(protocol, "msgrspec-adapter") || !versions || versions->type != JSON_ARRAY) return 0;
+    for (i = 0; i < versions->count; i++)
+        if (versions->items[i]->type == JSON_INT && versions->items[i]->integer == 1) return 1;
+    return 0;
+}

@@ -37,5 +37,7 @@ void buf_free(struct buf *b);
 /* Protocol v1 answer lines (docs/protocol.md), without the line feed: a result, and an error with its code. */
 void protocol_result_line(struct buf *line, const struct json *id, const char *result);
 void protocol_error_line(struct buf *line, const struct json *id, const char *code, const char *message);
+/* Whether a hello request asks for the protocol this side speaks: msgrspec-adapter, with 1 among its versions. */
+int protocol_hello_speaks_v1(const struct json *hello);
 
 #endif

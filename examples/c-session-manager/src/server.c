@@ -697,13 +697,7 @@ static int handle(const struct json *m, int *greeted)
         return 1;
     }
     if (!strcmp(op, "hello")) {
-        const struct json *versions = json_get(m, "versions");
-        const char *protocol = json_string(m, "protocol");
-        size_t i;
-        int speaks = 0;
-        for (i = 0; versions && versions->type == JSON_ARRAY && i < versions->count; i++)
-            if (versions->items[i]->type == JSON_INT && versions->items[i]->integer == 1) speaks = 1;
-        if (!protocol || strcmp(protocol, "msgrspec-adapter") || !speaks) {
+        if (!protocol_hello_speaks_v1(m)) {
             send_error(id, "version-mismatch", "this server speaks msgrspec-adapter version 1 only");
             return 0;
         }
