@@ -1,8 +1,10 @@
 """The reference implementation beyond what the adapter contract lets the conformance suite reach:
-faults never escape, and the behaviour that needs a party to go offline or the client to shut down."""
+faults never escape, its constants are the spec's, the behaviour that needs a party to go offline or the
+client to shut down, and the answers it chooses where the spec leaves them open."""
 from __future__ import annotations
 
 import uuid
+from typing import NamedTuple
 
 import pytest
 from hypothesis import given, settings
@@ -12,14 +14,24 @@ from msgrspec.adapter import ObjRef, Outcome
 from msgrspec.model import Method
 from msgrspec.reference import ReferenceAdapter, codes
 from msgrspec.reference.typeinfo import spec as shipped_spec
-from msgrspec.suite import lock_response
+from msgrspec.reference.world import ReferenceParty
+from msgrspec.suite import SpecValues, lock_response
 from msgrspec.typeinfo import TYPE_E_ELEMENTNOTFOUND
 
 FUZZ = settings(derandomize=True, max_examples=200, deadline=None, database=None)
+SPEC = SpecValues(shipped_spec())
+#: the constants of reference/codes.py that the spec does not carry, with their values in the headers
+#: that define them (OleCtl.h, and the Messenger API's Msgrua.h)
+HEADER_VALUES = {"CONNECT_E_NOCONNECTION": 0x80040200, "MISTATUS_OFFLINE": 0x1, "MISTATUS_ONLINE": 0x2,
+                 "MCONTACTPROP_GROUPS_PROPERTY": 0, "MCONTACTPROP_EMAIL": 1}
 
 
 def world(**options):
     return ReferenceAdapter(**options).open_world()
+
+
+def new_guid() -> str:
+    return "{" + str(uuid.uuid4()).upper() + "}"
 
 
 def unlock(party, obj: ObjRef, events: str) -> None:
@@ -39,7 +51,7 @@ def objects(w) -> dict[str, ObjRef]:
     unlock(local, manager, "DMsgrSessionManagerEvents")
     private = local.create("MessengerPriv").value
     unlock(local, private, "DMessengerPrivateEvents")
-    guid = "{" + str(uuid.uuid4()).upper() + "}"
+    guid = new_guid()
     assert local.call(manager, "RegisterApplication", [guid, "app", "http://x.invalid/", "C:\\app.exe", 0]).ok
     session = local.call(manager, "CreateSession").value
     assert local.put(session, "Application", guid).ok
@@ -120,32 +132,159 @@ def test_signing_in_again_locks_the_objects_anew():
     assert local.call(lock, "RequestChallenge", [9]).ok, "the exchange can run again in the new sign-in session"
 
 
-@pytest.mark.parametrize("answer", ["Accept", "Decline", "SendContextData"])
-def test_a_message_to_a_signed_out_party_raises_on_send_error(answer):
+class Invited(NamedTuple):
+    """Two parties with one invitation sent, a sink on each of its two sessions and no event left unread."""
+
+    local: ReferenceParty
+    peer: ReferenceParty
+    manager: ObjRef  # the inviter's session manager
+    mine: ObjRef  # the inviter's session
+    theirs: ObjRef  # the recipient's session
+
+
+def invited(app_on_peer: bool = True) -> Invited:
+    """The local party inviting the peer, whose machine has the application registered when app_on_peer."""
     w = ReferenceAdapter(features=frozenset({"peer", "registry"})).open_world()
     local, peer = w.local, w.peer
-    manager = local.create("MsgrSessionManager").value
-    their_manager = peer.create("MsgrSessionManager").value
-    guid = "{" + str(uuid.uuid4()).upper() + "}"
-    for party, m in ((local, manager), (peer, their_manager)):
-        assert party.call(m, "RegisterApplication", [guid, "app", "http://x.invalid/", "C:\\app.exe", 0]).ok
+    manager, their_manager = local.create("MsgrSessionManager").value, peer.create("MsgrSessionManager").value
+    guid = new_guid()
+    for party, registering in ((local, manager), (peer, their_manager))[:2 if app_on_peer else 1]:
+        assert party.call(registering, "RegisterApplication", [guid, "app", "http://x.invalid/", "C:\\app.exe", 0]).ok
     assert peer.connect(their_manager, "DMsgrSessionManagerEvents").ok
     session = local.call(manager, "CreateSession", []).value
+    assert local.connect(session, "DMsgrSessionEvents").ok
     assert local.put(session, "Application", guid).ok
-    assert local.call(session, "Invite", [local.contact(peer.signin).value, "x"]).ok
+    assert local.call(session, "Invite", [local.contact(peer.signin).value, "invitation data"]).ok
     theirs = next(e for e in peer.events() if e.name == "OnInvitation").args[0]
     assert peer.connect(theirs, "DMsgrSessionEvents").ok
-    sender, target, expected = peer, theirs, {"Accept": codes.SR_ACCEPT_SEND_FAILURE,
-                                              "Decline": codes.SR_DECLINE_SEND_FAILURE}.get(answer)
-    if answer == "SendContextData":
-        assert peer.call(theirs, "Accept", [None]).ok
-        expected = codes.SR_CONTEXT_DATA_SEND_FAILURE
-    peer.events()
-    local.sign_out()
-    args = [None] if answer != "SendContextData" else ["port=1"]
-    assert sender.call(target, answer, args).ok
-    errors = [e.args for e in sender.events() if e.name == "OnSendError"]
-    assert errors == [(expected,)]
+    local.events()
+    return Invited(local, peer, manager, session, theirs)
+
+
+def heard(party: ReferenceParty) -> dict[str, list[tuple]]:
+    """The arguments of the events raised on the party since the last look, by event name."""
+    found: dict[str, list[tuple]] = {}
+    for event in party.events():
+        found.setdefault(event.name, []).append(event.args)
+    return found
+
+
+#: the message that cannot reach a signed-out party -> the failure OnSendError carries
+SEND_FAILURES = {"Accept": "SR_ACCEPT_SEND_FAILURE", "Decline": "SR_DECLINE_SEND_FAILURE",
+                 "Cancel": "SR_CANCEL_SEND_FAILURE", "SendContextData": "SR_CONTEXT_DATA_SEND_FAILURE"}
+
+
+@pytest.mark.parametrize("message", sorted(SEND_FAILURES))
+def test_a_message_to_a_signed_out_party_raises_on_send_error(message):
+    w = invited()
+    if message == "SendContextData":
+        assert w.peer.call(w.theirs, "Accept", [None]).ok
+    sender, session, receiver = (w.local, w.mine, w.peer) if message == "Cancel" else (w.peer, w.theirs, w.local)
+    heard(sender)
+    receiver.sign_out()
+    args = {"Cancel": [0, None], "SendContextData": ["port=1"]}.get(message, [None])
+    assert sender.call(session, message, args).ok
+    assert heard(sender).get("OnSendError") == [(getattr(SPEC, SEND_FAILURES[message]),)]
+
+
+def test_an_acceptance_that_cannot_be_sent_ends_in_ss_terminated():
+    """The state machine's SS_TERMINATED, which no operation of the adapter contract reaches."""
+    w = invited()
+    w.local.sign_out()
+    assert w.peer.call(w.theirs, "Accept", [None]).ok
+    assert w.peer.get(w.theirs, "State").value == SPEC.SS_TERMINATED
+    assert heard(w.peer)["OnTermination"] == [(SPEC.SR_ACCEPT_SEND_FAILURE, "")]
+
+
+def test_a_signed_out_party_cannot_invite():
+    w = invited()
+    ready = w.local.call(w.manager, "CreateSession", []).value
+    assert w.local.put(ready, "Application", w.local.get(w.mine, "Application").value).ok
+    w.local.sign_out()
+    invite = w.local.call(ready, "Invite", [w.local.contact(w.peer.signin).value, ""])
+    assert invite.hr == SPEC.MSGR_E_NOT_LOGGED_ON
+
+
+def test_no_context_data_once_either_side_has_ended():
+    """A Cancel that never reached the recipient leaves it connected to a cancelled session: neither sends."""
+    w = invited()
+    assert w.peer.call(w.theirs, "Accept", [None]).ok
+    w.peer.sign_out()
+    assert w.local.call(w.mine, "Cancel", [0, None]).ok
+    w.peer.sign_in()
+    assert w.peer.get(w.theirs, "State").value == SPEC.SS_CONNECTED
+    for party, session in ((w.local, w.mine), (w.peer, w.theirs)):
+        assert party.call(session, "SendContextData", ["port=1"]).hr == SPEC.SR_SESSION_STATE_INVALID
+
+
+# -- what the spec leaves open, as the reference answers it -------------------------------------------------
+
+#: how the session ends -> the result OnTermination carries on the inviter's side and on the recipient's
+ENDINGS = {
+    "Decline": ("SR_INVITATION_DECLINED", "SR_INVITATION_DECLINED"),
+    "Accept without the application": ("SR_INVITATION_DECLINED", "SR_APPLICATION_LAUNCH_FAILED"),
+    "Cancel(S_OK)": ("SR_SESSION_CANCELLED_LOCAL", "SR_SESSION_CANCELLED_REMOTE"),
+    "Cancel(S_FALSE)": ("SR_SESSION_CANCELLED_LOCAL", "SR_SESSION_CANCELLED_REMOTE"),
+    "Cancel(E_FAIL)": ("SR_SESSION_CANCELLED_LOCAL", "E_FAIL"),
+}
+
+
+@pytest.mark.parametrize("ending", sorted(ENDINGS))
+def test_the_result_a_session_ends_with(ending):
+    """No page names the code OnTermination carries: the reference gives the SESSION_RESULT code named after
+    the ending, and hands a failure code given to Cancel as its reason on to the recipient."""
+    w = invited(app_on_peer=ending != "Accept without the application")
+    if ending.startswith("Cancel("):
+        assert w.local.call(w.mine, "Cancel", [getattr(SPEC, ending[len("Cancel("):-1]), None]).ok
+    else:
+        assert w.peer.call(w.theirs, ending.split()[0], [None]).ok
+    inviter_result, recipient_result = ENDINGS[ending]
+    assert [args[0] for args in heard(w.local)["OnTermination"]] == [getattr(SPEC, inviter_result)]
+    assert [args[0] for args in heard(w.peer)["OnTermination"]] == [getattr(SPEC, recipient_result)]
+
+
+def test_a_sixth_context_data_message_is_refused():
+    """The page allows five calls; what a sixth answers it does not say."""
+    w = invited()
+    assert w.peer.call(w.theirs, "Accept", [None]).ok
+    answers = [w.local.call(w.mine, "SendContextData", [f"part {i}"]).hr for i in range(6)]
+    assert answers == [SPEC.S_OK] * 5 + [SPEC.SR_CONTEXT_DATA_OVER_LIMIT]
+
+
+def test_only_an_accepted_invitation_is_launched():
+    """The adapter contract defines launch for an accepted invitation; the reference refuses any other."""
+    w = invited()
+    assert w.peer.launch(w.theirs).hr == SPEC.E_FAIL
+    assert w.peer.call(w.theirs, "Accept", [None]).ok
+    assert w.peer.launch(w.theirs).ok
+
+
+def test_refusals_whose_code_the_spec_leaves_open():
+    """Where the spec asks only for a failure (or marks the code untestable), these are the reference's codes;
+    the recipient's ContextData holds the invitation's data, and RemoteAddress is empty until it accepts."""
+    w = invited()
+    ready = w.local.call(w.manager, "CreateSession", []).value
+    answers = {
+        "put Application 12345": (w.local.put(ready, "Application", 12345), "E_INVALIDARG"),
+        "put Application, a GUID never registered": (w.local.put(ready, "Application", new_guid()),
+                                                     "SR_APP_NOT_REGISTERED"),
+        "put LocalAddress 12345": (w.local.put(ready, "LocalAddress", 12345), "E_INVALIDARG"),
+        "Cancel before Invite": (w.local.call(ready, "Cancel", [0, None]), "E_FAIL"),
+        "Cancel with a reason that is no LONG": (w.local.call(w.mine, "Cancel", ["why", None]), "E_INVALIDARG"),
+        "SendContextData 12345": (w.peer.call(w.theirs, "SendContextData", [12345]), "E_INVALIDARG"),
+        "RemoteAddress before Accept": (w.peer.get(w.theirs, "RemoteAddress"), "S_FALSE"),
+    }
+    wrong = {what: f"0x{outcome.hr & 0xFFFFFFFF:08X}" for what, (outcome, code) in answers.items()
+             if outcome.hr != getattr(SPEC, code)}
+    assert not wrong, wrong
+    assert w.peer.get(w.theirs, "ContextData").value == "invitation data"
+
+
+def test_every_constant_has_the_value_of_the_spec_or_its_header():
+    constants = {name: value for name, value in vars(codes).items() if name.isupper() and isinstance(value, int)}
+    wrong = {name: value for name, value in constants.items()
+             if value != (HEADER_VALUES[name] if name in HEADER_VALUES else getattr(SPEC, name))}
+    assert not wrong, wrong
 
 
 def test_closing_the_world_raises_on_app_shutdown():

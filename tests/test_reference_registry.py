@@ -184,6 +184,16 @@ def test_an_unusable_store_gives_regdb_e_writeregdb(tmp_path):
     assert "apps.sqlite" in party.output(), "the failure was not logged"
 
 
+def test_an_unusable_store_makes_putting_application_fail(tmp_path):
+    """No page lists a code for a registry that cannot be read; the reference answers E_FAIL and logs why."""
+    store = tmp_path / "apps.sqlite"
+    store.mkdir()
+    party = ReferenceAdapter(registry_path=store, features=frozenset({"registry"})).open_world().local
+    session = party.call(_manager(party), "CreateSession").value
+    assert party.put(session, "Application", "{" + str(uuid.uuid4()).upper() + "}").hr == 0x80004005  # E_FAIL
+    assert "registry lookup: " in party.output(), "the failure was not logged"
+
+
 def test_a_store_whose_folder_cannot_be_made_gives_regdb_e_writeregdb_with_the_reason(tmp_path):
     blocker = tmp_path / "a-file"
     blocker.write_text("not a folder\n")

@@ -1,8 +1,10 @@
 """The numeric constants the reference implementation answers with.
 
 Only those it uses: values of the shipped spec (hresults.yaml, enums.yaml) plus
-the few COM and MessengerAPI constants the spec does not carry; the conformance
-suite checks every one that the spec defines.
+the few COM and MessengerAPI constants the spec does not carry.
+tests/test_reference_behaviour.py holds each to the value the spec, or the
+header that defines it, gives; the conformance suite sees only those that an
+answer it can provoke carries.
 """
 from __future__ import annotations
 

@@ -13,7 +13,11 @@ on that party's session managers; the two twins then carry the exchange:
 An accepted invitation whose application is not registered on the
 recipient's machine raises OnAppNotPresent there and is declined on the
 user's behalf. Every change of State raises OnStateChanged with the state
-left. Addresses travel with the messages: the inviter's LocalAddress with the
+left. OnTermination carries the SESSION_RESULT code named after the ending
+(SR_INVITATION_DECLINED, SR_APPLICATION_LAUNCH_FAILED on the side that lacks
+the application, SR_SESSION_CANCELLED_LOCAL and _REMOTE), or on the
+recipient's side the failure code a Cancel gives as its reason: no page names
+these. Addresses travel with the messages: the inviter's LocalAddress with the
 invitation, the recipient's with the acceptance. A message for a party that has
 signed out in the meantime is not delivered: the sender's session raises
 OnSendError with the matching SR_*_SEND_FAILURE code.
