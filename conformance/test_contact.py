@@ -13,6 +13,10 @@ MISTATUS_REMOTE = {"MISTATUS_UNKNOWN": 0x0, "MISTATUS_OFFLINE": 0x1, "MISTATUS_O
                    "MISTATUS_ON_THE_PHONE": 0x32, "MISTATUS_OUT_TO_LUNCH": 0x42}
 MISTATUS_OFFLINE = 0x1
 MPHONE_TYPES = {"MPHONE_TYPE_HOME": 0, "MPHONE_TYPE_WORK": 1, "MPHONE_TYPE_MOBILE": 2}
+# the MCONTACTPROPERTY values that name a property (Msgrua.h); the spec names the type but does not carry them
+MCONTACTPROPERTY = {"MCONTACTPROP_GROUPS_PROPERTY": 0, "MCONTACTPROP_EMAIL": 1}
+#: an index no Messenger API enumeration uses (neither an MPHONE_TYPE nor an MCONTACTPROPERTY value)
+FOREIGN_INDEX = 4096
 
 
 @pytest.fixture
@@ -62,7 +66,8 @@ def test_phone_number_without_a_number_fails(local, v):
     contact = local.contact(stranger()).value
     for name, phone_type in MPHONE_TYPES.items():
         assert_hr(local.get(contact, "PhoneNumber", phone_type), v.E_FAIL, f"PhoneNumber({name}) of a user without one")
-    assert_hr(local.get(contact, "PhoneNumber", 4096), v.E_FAIL, "PhoneNumber(4096), not an MPHONE_TYPE")
+    assert_hr(local.get(contact, "PhoneNumber", FOREIGN_INDEX), v.E_FAIL,
+              f"PhoneNumber({FOREIGN_INDEX}), not an MPHONE_TYPE")
 
 
 @pytest.mark.requirement("contact.status.remote-values")
@@ -73,3 +78,26 @@ def test_remote_status_is_never_invisible_or_local(local, peer):
         assert status.value in MISTATUS_REMOTE.values(), f"Status of a remote contact is {status.value:#x}"
     assert local.get(local.contact(stranger()).value, "Status").value == MISTATUS_OFFLINE, \
         "a user who is not signed in does not show as offline"
+
+
+@pytest.mark.requirement("contact.canpage.no-mobile-details")
+def test_a_user_nobody_knows_cannot_be_paged(local):
+    can_page = local.get(local.contact(stranger()).value, "CanPage")
+    assert_ok(can_page, "get CanPage of a user the service does not know")
+    assert can_page.value is False, f"CanPage of a user the service does not know is {can_page.value!r}"
+
+
+@pytest.mark.requirement("contact.property.out-of-range")
+def test_property_refuses_an_index_outside_mcontactproperty(local, v):
+    contact = local.contact(stranger()).value
+    assert_hr(local.get(contact, "Property", FOREIGN_INDEX), v.E_INVALIDARG,
+              f"get Property({FOREIGN_INDEX}), not an MCONTACTPROPERTY")
+    assert_hr(local.put(contact, "Property", "msgrspec", FOREIGN_INDEX), v.E_INVALIDARG,
+              f"put Property({FOREIGN_INDEX}), not an MCONTACTPROPERTY")
+
+
+@pytest.mark.requirement("contact.property.known-indexes")
+def test_property_reads_at_the_mcontactproperty_indexes(local):
+    contact = local.contact(stranger()).value
+    for name, index in MCONTACTPROPERTY.items():
+        assert_ok(local.get(contact, "Property", index), f"get Property({name})")

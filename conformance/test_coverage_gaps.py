@@ -17,6 +17,8 @@ INTERFACES = ("IMsgrSessionManager", "IMsgrSession", "IMsgrLock", "IMessengerPri
 VALUE_TYPES = {"BSTR": str, "LONG": int, "VARIANT_BOOL": bool, "SESSION_STATE": int, "LockStatus": int}
 #: a value of another type than the declared one, for writes that must be refused
 WRONG_VALUES = {"BSTR": 12345, "LONG": "not a number", "VARIANT_BOOL": "not a boolean"}
+#: a user no service knows: a contact object that is not signed in
+NOBODY = "nobody@msgrspec.invalid"
 
 
 def _objects(local, profile, contact: bool = True) -> dict[str, ObjRef]:
@@ -48,30 +50,41 @@ def _of_declared_type(prop: Property, value: Any) -> bool:
     return isinstance(value, wanted) and (wanted is bool or not isinstance(value, bool))
 
 
+def _type_refusals(spec) -> set[int]:
+    """What a value that cannot be converted to the declared type is answered (structure.argument-types)."""
+    return {spec.hresults[name].value for name in ("DISP_E_TYPEMISMATCH", "E_INVALIDARG")}
+
+
 @pytest.mark.requirement("structure.property-values")
 def test_properties_answer_values_of_their_type(local, spec, profile):
     objects = _objects(local, profile)
+    nobody = local.contact(NOBODY)
+    assert succeeded(nobody.hr), f"contact({NOBODY!r}) answered {hex_hr(nobody.hr)}"
+    # the contact of a user who is signed in (the local user's own) and of one who is not
+    targets = [(interface, objects[interface], interface) for interface in INTERFACES]
+    targets.append(("IMessengerContact", nobody.value, f"IMessengerContact of {NOBODY}"))
+    refusals = _type_refusals(spec)
     wrong = []
-    for interface in INTERFACES:
+    for interface, obj, which in targets:
         for prop in _properties(spec, interface):
-            obj = objects[interface]
+            where = prop.qualname if which == interface else f"{prop.name} ({which})"
             if prop.readable and prop.index is None:
                 got = local.get(obj, prop.name)
                 listed = {spec.hresults[r.code].value for r in prop.returns if r.code in spec.hresults}
                 if not succeeded(got.hr):
                     if got.hr not in listed:
-                        wrong.append(f"get {prop.qualname} answered {hex_hr(got.hr)}, which its page does not list")
+                        wrong.append(f"get {where} answered {hex_hr(got.hr)}, which its page does not list")
                 elif not _of_declared_type(prop, got.value):
-                    wrong.append(f"get {prop.qualname} answered {got.value!r}, not a {prop.type}")
+                    wrong.append(f"get {where} answered {got.value!r}, not a {prop.type}")
                 indexed = local.get(obj, prop.name, 0)
                 if indexed.hr & 0xFFFFFFFF != spec.hresults["DISP_E_BADPARAMCOUNT"].value:
-                    wrong.append(f"get {prop.qualname} with an index it does not take answered {hex_hr(indexed.hr)}, "
+                    wrong.append(f"get {where} with an index it does not take answered {hex_hr(indexed.hr)}, "
                                  f"not DISP_E_BADPARAMCOUNT")
             if prop.writable and prop.type in WRONG_VALUES:
                 put = local.put(obj, prop.name, WRONG_VALUES[prop.type])
-                if succeeded(put.hr):
-                    wrong.append(f"put {prop.qualname} = {WRONG_VALUES[prop.type]!r} (not a {prop.type}) answered "
-                                 f"{hex_hr(put.hr)}")
+                if put.hr & 0xFFFFFFFF not in refusals:
+                    wrong.append(f"put {where} = {WRONG_VALUES[prop.type]!r} (not a {prop.type}) answered "
+                                 f"{hex_hr(put.hr)}, not DISP_E_TYPEMISMATCH or E_INVALIDARG")
     assert not wrong, "\n".join(wrong)
 
 
@@ -118,6 +131,39 @@ def test_a_call_with_an_argument_too_few_is_refused(local, spec, profile):
                 if fewer.hr & 0xFFFFFFFF not in too_few:
                     wrong.append(f"{method.qualname} with {inputs - 1} arguments answered {hex_hr(fewer.hr)}, "
                                  f"not DISP_E_PARAMNOTOPTIONAL or DISP_E_BADPARAMCOUNT")
+    assert not wrong, "\n".join(wrong)
+
+
+#: declared type -> a well-typed argument, and one the COM runtime cannot convert to that type
+WELL_TYPED = {"BSTR": "msgrspec", "LONG": 0}
+UNCONVERTIBLE = {"LONG": "not a number"}
+
+
+@pytest.mark.requirement("structure.argument-types")
+def test_an_argument_that_cannot_take_its_type_is_refused(local, spec, profile):
+    """What IDispatch::Invoke (ITypeInfo::Invoke for IMsgrLock) answers when it cannot convert an argument:
+    DISP_E_TYPEMISMATCH, or, behind the adapter protocol, E_INVALIDARG. Every other argument is well typed, so
+    only the probed one can be at fault; the refusal comes before anything the object's state would answer."""
+    objects = _objects(local, profile, contact=False)
+    refusals = _type_refusals(spec)
+    wrong = []
+    probed = 0
+    for interface, obj in objects.items():
+        for method in (m for m in spec.interfaces[interface].members if isinstance(m, Method)):
+            inputs = [p for p in method.params if p.dir in ("in", "in,out")]
+            if not all(p.type in WELL_TYPED for p in inputs):
+                continue  # an object or a VARIANT among them: the suite has no well-typed value to pass
+            for position, param in enumerate(inputs):
+                if param.type not in UNCONVERTIBLE:
+                    continue
+                args = [WELL_TYPED[p.type] for p in inputs]
+                args[position] = UNCONVERTIBLE[param.type]
+                answer = local.call(obj, method.name, *args)
+                probed += 1
+                if answer.hr & 0xFFFFFFFF not in refusals:
+                    wrong.append(f"{method.qualname} with {param.name} = {args[position]!r} (not a {param.type}) "
+                                 f"answered {hex_hr(answer.hr)}, not DISP_E_TYPEMISMATCH or E_INVALIDARG")
+    assert probed, "the spec declares no method with an argument the suite can give an unconvertible value"
     assert not wrong, "\n".join(wrong)
 
 

@@ -169,6 +169,7 @@ def test_locked_session_manager_refuses_its_members(local, v):
              "UnRegisterApplication": (new_guid(),)}
     for method, args in calls.items():
         assert_hr(local.call(manager, method, *args), v.MSGR_E_API_LOCKED, f"{method} on a locked session manager")
+    assert_hr(local.get(manager, "Applications"), v.MSGR_E_API_LOCKED, "get Applications on a locked session manager")
     exchange_lock = local.query_interface(manager, "IMsgrLock").value
     assert_ok(local.get(exchange_lock, "Status"), "IMsgrLock.Status on a locked session manager")
     assert_ok(local.connect(manager, "DMsgrSessionManagerEvents"), "connect DMsgrSessionManagerEvents")

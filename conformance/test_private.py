@@ -70,6 +70,8 @@ def test_add_contact_takes_the_service_id(local, private, v):
     # an IDispatch that is not a MessengerService object (a contact, the MessengerPriv itself) names no service
     for what, other in (("a contact object", me), ("the MessengerPriv object", private)):
         assert_failed(local.call(private, "AddContact", stranger(), other), f"AddContact with {what} as vService")
+    # nor does a VARIANT of another type: a number is neither a service ID nor an object
+    assert_failed(local.call(private, "AddContact", stranger(), 12345), "AddContact with a number as vService")
 
 
 # -- EnableAlertEvents --------------------------------------------------------------------------------

@@ -109,10 +109,12 @@ def test_launched_program_finds_its_session(local, peer, profile, v):
 
 @pytest.mark.requirement("session-manager.launching.unknown-process")
 def test_unknown_process_has_no_launching_session(local, manager, v):
-    answer = local.call(manager, "GetLaunchingSession", os.getpid())
-    assert answer.hr in (v.E_INVALIDARG, v.E_FAIL), \
-        f"GetLaunchingSession for a process the client did not start answered 0x{answer.hr:08X}"
-    assert answer.value is None, "a session came back for a process the client did not start"
+    """The suite's own process, and ids no process has (0, a negative one): the client started none of them."""
+    for process_id in (os.getpid(), 0, -1):
+        answer = local.call(manager, "GetLaunchingSession", process_id)
+        assert answer.hr in (v.E_INVALIDARG, v.E_FAIL), \
+            f"GetLaunchingSession({process_id}) for a process the client did not start answered 0x{answer.hr:08X}"
+        assert answer.value is None, f"a session came back for process {process_id}, which the client did not start"
 
 
 # -- RegisterApplication ---------------------------------------------------------------------------

@@ -103,7 +103,7 @@ def test_unknown_members_and_objects_answer_with_com_codes():
     assert w.local.connect(manager, "DMsgrSessionEvents").hr == codes.CONNECT_E_NOCONNECTION
 
 
-def test_signed_out_party_cannot_add_contacts_and_contacts_read_false():
+def test_signed_out_party_cannot_add_contacts_and_sees_contacts_false_and_offline():
     w = world()
     local = w.local
     private = local.create("MessengerPriv").value
@@ -115,6 +115,8 @@ def test_signed_out_party_cannot_add_contacts_and_contacts_read_false():
     assert local.call(private, "AddContact", ["carol@msgrspec.example", ""]).hr == codes.MSGR_E_NOT_LOGGED_ON
     for contact, prop in ((me, "IsSelf"), (other, "Blocked"), (other, "CanPage")):
         assert local.get(contact, prop) == Outcome(codes.S_OK, False), prop
+    # the peer is still signed in, but a client that is offline sees nobody online
+    assert local.get(other, "Status") == Outcome(codes.S_OK, codes.MISTATUS_OFFLINE)
 
 
 def test_signing_in_again_locks_the_objects_anew():

@@ -52,6 +52,15 @@ MUTANTS = {
     "a disconnected sink stays connected": (
         "reference/world.py", "if target.sinks.pop(cookie, None) is None:", "if target.sinks.get(cookie) is None:",
         "structure.event-connections"),
+    "a cookie that is no number makes RequestChallenge answer E_UNEXPECTED": (
+        "reference/lock.py", "            return fail(codes.E_INVALIDARG)\n        refused = _REQUEST_REFUSED",
+        "            return None\n        refused = _REQUEST_REFUSED", "structure.argument-types"),
+    "Property reads an index outside MCONTACTPROPERTY as the groups": (
+        "reference/contact.py", "if prop == codes.MCONTACTPROP_GROUPS_PROPERTY:",
+        "if prop != codes.MCONTACTPROP_GROUPS_PROPERTY:", "contact.property.out-of-range"),
+    "a locked session manager answers Applications with E_NOTIMPL": (
+        "reference/manager.py", "            return refused\n        return fail(codes.E_NOTIMPL)",
+        "            pass\n        return fail(codes.E_NOTIMPL)", "lock.gate.session-manager"),
 }
 
 

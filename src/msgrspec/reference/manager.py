@@ -21,7 +21,7 @@ def path_resolves(path: str) -> bool:
     """Whether bstrPath can be taken as the absolute path of an executable."""
     if not _ABSOLUTE.match(path):
         return False
-    return not _BAD_PATH_CHARS.search(path[2:] if path[1:2] == ":" else path)
+    return not _BAD_PATH_CHARS.search(path)
 
 
 class SessionManager(Lockable):
