@@ -307,6 +307,7 @@ def test_an_unreachable_implementation_fails_the_lock_gate_cases(tmp_path):
 # -- the process adapter kills what the server started -------------------------------------------------
 
 FORKING_SERVER = str(Path(__file__).with_name("protocol_forking_server.py"))
+FD_PASSING_SERVER = str(Path(__file__).with_name("protocol_fd_passing_server.py"))
 
 
 def _alive(pid: int) -> bool:
@@ -358,6 +359,45 @@ def test_closing_the_process_adapter_kills_a_setsid_grandchild(tmp_path, leftove
     finally:
         adapter.close()  # the server is asked to shut down and exits by itself
     assert _all_gone(leftovers) == []
+
+
+#: a daemon (double-forked, so no descendant of the test) that keeps whatever descriptors it is sent
+KEEPER = """
+import os, socket, sys, time
+if os.fork():
+    os._exit(0)
+os.setsid()
+listener = socket.socket(socket.AF_UNIX)
+listener.bind(sys.argv[1])
+listener.listen(1)
+print(os.getpid(), flush=True)
+os.close(1)
+connection, _ = listener.accept()
+_, fds, _, _ = socket.recv_fds(connection, 16, 8)
+connection.send(b"k")
+time.sleep(600)
+"""
+
+
+@needs_proc
+def test_closing_the_process_adapter_spares_a_pipe_holder_older_than_the_server(tmp_path, leftovers):
+    """A process that was running before the server started cannot be one it started, even when it holds the
+    server's pipes (the wineserver holds every Wine program's standard handles): closing leaves it alone."""
+    path = str(tmp_path / "keeper.sock")
+    starter = subprocess.run([sys.executable, "-c", KEEPER, path], stdout=subprocess.PIPE, text=True, timeout=30)
+    keeper = int(starter.stdout.split()[0])
+    leftovers.append(keeper)
+    time.sleep(0.1)  # start times count in ticks of 10 ms: the server's must be later
+    adapter = ProcessAdapter([sys.executable, FD_PASSING_SERVER, path])
+    try:
+        adapter.open_world().close()
+        server_pipes = adapter.connection().channel._pipes
+        held = {os.readlink(f"/proc/{keeper}/fd/{fd}") for fd in os.listdir(f"/proc/{keeper}/fd")}
+        assert server_pipes & held, "the keeper does not hold the server's pipes: the test shows nothing"
+    finally:
+        adapter.close()
+    time.sleep(0.2)
+    assert _alive(keeper), "closing the adapter killed a process older than the server"
 
 
 @needs_proc

@@ -152,6 +152,7 @@ class ProcessChannel(Channel):
         self._out = self.process.stdout.fileno()
         self._in = self.process.stdin.fileno()
         self._pipes = processes.pipe_names(self._in, self._out, self.process.stderr.fileno())
+        self._began = processes.start_time(self.process.pid)
         os.set_blocking(self._in, False)  # a server that stops reading cannot block the suite
 
     def _read_some(self, timeout: float) -> bytes | None:
@@ -216,7 +217,8 @@ class ProcessChannel(Channel):
     def close(self, grace: float = 0.0) -> None:
         """End the server (after grace seconds to exit by itself) and everything it started
         (`processes` says how they are found)."""
-        started = processes.started_by(self.process.pid, self._pipes) if self.process.poll() is None else {}
+        started = processes.started_by(self.process.pid, self._pipes, self._began) \
+            if self.process.poll() is None else {}
         try:
             self.process.stdin.close()
         except OSError:
@@ -224,7 +226,7 @@ class ProcessChannel(Channel):
         if grace:
             self.wait_ended(grace)
         running = self.process.poll() is None
-        processes.kill_all(self.process.pid if running else None, self._pipes, started)
+        processes.kill_all(self.process.pid if running else None, self._pipes, started, self._began)
         if running:
             if self.process.poll() is None:
                 self.process.kill()

@@ -6,7 +6,10 @@ daemon's double fork); on Linux this module finds those too, in /proc, as
 
 - the descendants of the server (while it still runs), and
 - every process that holds one of the server's standard streams (the pipes to the client), which a
-  double-forked daemon keeps unless it closes them.
+  double-forked daemon keeps unless it closes them, and which began after the server: a process that was
+  already running cannot be one the server started, though it may hold the pipes too (Wine's wineserver
+  keeps every Windows program's standard handles; killing it would end the prefix's every program and lose
+  the registry writes it has not saved yet).
 
 Limits: a process that has left the server's tree *and* closed the inherited pipes is not found
 (only a cgroup would hold it); without /proc (macOS, the BSDs) only the process group is killed.
@@ -59,8 +62,15 @@ def pipe_names(*fds: int) -> set[str]:
     return {f"pipe:[{os.fstat(fd).st_ino}]" for fd in fds}
 
 
-def started_by(server: int | None, pipes: set[str]) -> Snapshot:
-    """The processes below `server` (None: it is gone) or holding one of `pipes`.
+def start_time(pid: int) -> str | None:
+    """When a running process began (clock ticks since boot, as /proc says it); None if it is gone."""
+    found = _stat(pid)
+    return found[1] if found is not None else None
+
+
+def started_by(server: int | None, pipes: set[str], since: str | None = None) -> Snapshot:
+    """The processes below `server` (None: it is gone) or holding one of `pipes` and begun no earlier than
+    `since` (the server's start time; None: whenever).
 
     A pipe holder that descends from this process by another way than the server (a child this
     process forked while the pipes were open) is not the implementation's, and is left alone."""
@@ -82,7 +92,8 @@ def started_by(server: int | None, pipes: set[str]) -> Snapshot:
     mine = below(server) if server is not None else set()
     ours = below(me, skip=server) | {me}
     if pipes:
-        mine |= {pid for pid in table if pid not in mine and pid not in ours and pid != server and _holds(pid, pipes)}
+        mine |= {pid for pid in table if pid not in mine and pid not in ours and pid != server
+                 and (since is None or int(table[pid][1]) >= int(since)) and _holds(pid, pipes)}
     return {pid: table[pid][1] for pid in mine if pid in table}
 
 
@@ -96,9 +107,10 @@ def _signal(found: Snapshot, signum: int) -> None:
                 pass
 
 
-def kill_all(server: int | None, pipes: set[str], known: Snapshot) -> None:
+def kill_all(server: int | None, pipes: set[str], known: Snapshot, since: str | None = None) -> None:
     """SIGKILL what the server started: its process group (server: its pid, while it is not reaped, so
-    that the id cannot have been reused), what `started_by` finds and `known` (an earlier snapshot).
+    that the id cannot have been reused), what `started_by` finds (`since`: the server's start time) and
+    `known` (an earlier snapshot).
 
     Each is stopped first and the search repeated until it finds nothing new, so that nothing forks
     out from under it."""
@@ -107,7 +119,7 @@ def kill_all(server: int | None, pipes: set[str], known: Snapshot) -> None:
     stopped: Snapshot = dict(known)
     _signal(stopped, signal.SIGSTOP)
     while True:
-        new = {pid: started for pid, started in started_by(server, pipes).items() if pid not in stopped}
+        new = {pid: started for pid, started in started_by(server, pipes, since).items() if pid not in stopped}
         if not new:
             break
         _signal(new, signal.SIGSTOP)
