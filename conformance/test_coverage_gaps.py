@@ -136,16 +136,24 @@ def test_text_outside_ascii_comes_back_as_written(local, profile):
 
 
 @pytest.mark.requirement("structure.event-connections")
-def test_a_disconnected_sink_gets_no_events(local, profile):
+def test_a_disconnected_sink_gets_no_events(local, spec, profile):
+    values = SpecValues(spec)
     manager = unlocked(local, "MsgrSessionManager", profile)
     kept, dropped = (local.connect(manager, "DMsgrSessionManagerEvents") for _ in range(2))
     assert succeeded(kept.hr) and succeeded(dropped.hr), f"connect answered {hex_hr(kept.hr)}, {hex_hr(dropped.hr)}"
     gone = local.disconnect(manager, dropped.value)
     assert succeeded(gone.hr), f"disconnecting a connected sink answered {hex_hr(gone.hr)}"
-    again = local.disconnect(manager, dropped.value)
-    assert not succeeded(again.hr), f"disconnecting the same cookie twice answered {hex_hr(again.hr)}"
-    never = local.disconnect(manager, kept.value + dropped.value + 1000)
-    assert not succeeded(never.hr), f"disconnecting a cookie never handed out answered {hex_hr(never.hr)}"
+    assert_hr(local.disconnect(manager, dropped.value), values.CONNECT_E_NOCONNECTION,
+              "disconnecting the same cookie twice")
+    assert_hr(local.disconnect(manager, kept.value + dropped.value + 1000), values.CONNECT_E_NOCONNECTION,
+              "disconnecting a cookie never handed out")
+    for foreign in ("DMsgrSessionEvents", "DMessengerPrivateEvents"):  # events a session manager does not raise
+        assert_hr(local.connect(manager, foreign), values.CONNECT_E_NOCONNECTION, f"connecting {foreign}")
+    ghost = ObjRef("msgrspec-never-handed-out", "IMsgrSessionManager")
+    assert_hr(local.connect(ghost, "DMsgrSessionManagerEvents"), values.RPC_E_DISCONNECTED,
+              "connecting on an object never handed out")
+    assert_hr(local.disconnect(ghost, kept.value), values.RPC_E_DISCONNECTED,
+              "disconnecting on an object never handed out")
     guid = register_app(local, manager)
     seen: list = []
     barrier(local, manager, seen)  # every sink's OnAppRegistered for `guid` was raised before the barrier's
