@@ -9,7 +9,9 @@ import pytest
 
 from msgrspec.adapter import ObjRef, Outcome, succeeded
 from msgrspec.model import Method, Property
-from msgrspec.suite import SpecValues, assert_hr, barrier, hex_hr, register_app, unlocked
+from msgrspec.suite import (
+    SpecValues, assert_failed, assert_hr, assert_ok, barrier, created, hex_hr, register_app, unlocked,
+)
 
 #: the interfaces whose objects a fresh world hands out, and the contact's
 INTERFACES = ("IMsgrSessionManager", "IMsgrSession", "IMsgrLock", "IMessengerPrivate", "IMessengerContact")
@@ -51,10 +53,16 @@ def _of_declared_type(prop: Property, value: Any) -> bool:
 @pytest.mark.requirement("structure.property-values")
 def test_properties_answer_values_of_their_type(local, spec, profile):
     objects = _objects(local, profile)
+    values = SpecValues(spec)
     wrong = []
     for interface in INTERFACES:
         for prop in _properties(spec, interface):
             obj = objects[interface]
+            if prop.readable and prop.index is not None:
+                bare = local.get(obj, prop.name)
+                if bare.hr & 0xFFFFFFFF not in (values.DISP_E_PARAMNOTOPTIONAL, values.DISP_E_BADPARAMCOUNT):
+                    wrong.append(f"get {prop.qualname} without its index answered {hex_hr(bare.hr)}, not "
+                                 f"DISP_E_PARAMNOTOPTIONAL or DISP_E_BADPARAMCOUNT")
             if prop.readable and prop.index is None:
                 got = local.get(obj, prop.name)
                 listed = {spec.hresults[r.code].value for r in prop.returns if r.code in spec.hresults}
@@ -118,6 +126,46 @@ def test_a_call_with_an_argument_too_few_is_refused(local, spec, profile):
                 if fewer.hr & 0xFFFFFFFF not in too_few:
                     wrong.append(f"{method.qualname} with {inputs - 1} arguments answered {hex_hr(fewer.hr)}, "
                                  f"not DISP_E_PARAMNOTOPTIONAL or DISP_E_BADPARAMCOUNT")
+    assert not wrong, "\n".join(wrong)
+
+
+#: the integers just outside what a LONG argument may be: one below the least signed 32-bit value, one above the
+#: greatest unsigned reading of 32 bits
+OUTSIDE_LONG = (-2**31 - 1, 2**32)
+
+
+@pytest.mark.requirement("structure.long-range")
+def test_an_integer_wider_than_a_long_is_refused(local, profile):
+    """RequestChallenge on a lock that has come up (a sink connected) and would take a cookie that fits."""
+    manager = created(local, "MsgrSessionManager")
+    assert_ok(local.connect(manager, "DMsgrSessionManagerEvents"), "connect DMsgrSessionManagerEvents")
+    lock = local.query_interface(manager, "IMsgrLock")
+    assert_ok(lock, "QueryInterface(IMsgrLock)")
+    for cookie in OUTSIDE_LONG:
+        assert_failed(local.call(lock.value, "RequestChallenge", cookie), f"RequestChallenge({cookie})")
+
+
+#: a name that no interface of the library declares
+UNDECLARED_NAME = "MsgrspecNoSuchMember"
+
+
+@pytest.mark.requirement("structure.property-access")
+def test_only_a_property_can_be_read_or_written(local, spec, profile):
+    """Reading or writing one of the interface's methods, a member of another interface or a name nothing
+    declares answers DISP_E_MEMBERNOTFOUND (test_access checks the properties themselves)."""
+    objects = _objects(local, profile, contact=False)
+    missing = SpecValues(spec).DISP_E_MEMBERNOTFOUND
+    wrong = []
+    for interface, obj in objects.items():
+        members = spec.interfaces[interface].members
+        own = {m.name.lower() for m in members}
+        elsewhere = {m.name for other in objects if other != interface for m in spec.interfaces[other].members
+                     if m.name.lower() not in own}
+        for name in [m.name for m in members if isinstance(m, Method)] + sorted(elsewhere) + [UNDECLARED_NAME]:
+            for what, outcome in (("get", local.get(obj, name)), ("put", local.put(obj, name, 0))):
+                if outcome.hr & 0xFFFFFFFF != missing:
+                    wrong.append(f"{what} {name} on {interface} answered {hex_hr(outcome.hr)}, "
+                                 f"not DISP_E_MEMBERNOTFOUND")
     assert not wrong, "\n".join(wrong)
 
 
