@@ -88,6 +88,12 @@ def test_unknown_members_and_objects_answer_with_com_codes():
     assert w.local.call(manager, "CreateSession", [1, 2]).hr == codes.DISP_E_BADPARAMCOUNT
     assert w.local.call(ObjRef("elsewhere/1", "IMsgrSession"), "Accept", [None]).hr == codes.RPC_E_DISCONNECTED
     assert w.local.call(None, "CreateSession", []).hr == codes.E_POINTER  # not a reference at all
+    for nobody in ("", "  ", None):
+        assert w.local.contact(nobody).hr == codes.E_INVALIDARG, repr(nobody)
+    assert w.local.launch(manager).hr == codes.E_INVALIDARG, "launching what is not a session"
+    unlocked = world(features=frozenset({"registry"})).local
+    session = unlocked.call(unlocked.create("MsgrSessionManager").value, "CreateSession", []).value
+    assert unlocked.launch(session).hr == codes.E_FAIL, "launching a session no invitation was accepted for"
     assert w.local.create("Messenger").hr == codes.REGDB_E_CLASSNOTREG
     assert w.local.type_info("IBogus").hr == TYPE_E_ELEMENTNOTFOUND
     assert w.local.connect(manager, "DMsgrSessionEvents").hr == codes.CONNECT_E_NOCONNECTION
