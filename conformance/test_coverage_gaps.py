@@ -9,7 +9,9 @@ import pytest
 
 from msgrspec.adapter import ObjRef, Outcome, succeeded
 from msgrspec.model import Method, Property
-from msgrspec.suite import SpecValues, assert_hr, barrier, hex_hr, register_app, unlocked
+from msgrspec.suite import (
+    SpecValues, assert_failed, assert_hr, assert_ok, barrier, created, hex_hr, register_app, unlocked,
+)
 
 #: the interfaces whose objects a fresh world hands out, and the contact's
 INTERFACES = ("IMsgrSessionManager", "IMsgrSession", "IMsgrLock", "IMessengerPrivate", "IMessengerContact")
@@ -64,10 +66,16 @@ def test_properties_answer_values_of_their_type(local, spec, profile):
     targets = [(interface, objects[interface], interface) for interface in INTERFACES]
     targets.append(("IMessengerContact", nobody.value, f"IMessengerContact of {NOBODY}"))
     refusals = _type_refusals(spec)
+    values = SpecValues(spec)
     wrong = []
     for interface, obj, which in targets:
         for prop in _properties(spec, interface):
             where = prop.qualname if which == interface else f"{prop.name} ({which})"
+            if prop.readable and prop.index is not None:
+                bare = local.get(obj, prop.name)
+                if bare.hr & 0xFFFFFFFF not in (values.DISP_E_PARAMNOTOPTIONAL, values.DISP_E_BADPARAMCOUNT):
+                    wrong.append(f"get {where} without its index answered {hex_hr(bare.hr)}, not "
+                                 f"DISP_E_PARAMNOTOPTIONAL or DISP_E_BADPARAMCOUNT")
             if prop.readable and prop.index is None:
                 got = local.get(obj, prop.name)
                 listed = {spec.hresults[r.code].value for r in prop.returns if r.code in spec.hresults}
@@ -77,7 +85,7 @@ def test_properties_answer_values_of_their_type(local, spec, profile):
                 elif not _of_declared_type(prop, got.value):
                     wrong.append(f"get {where} answered {got.value!r}, not a {prop.type}")
                 indexed = local.get(obj, prop.name, 0)
-                if indexed.hr & 0xFFFFFFFF != spec.hresults["DISP_E_BADPARAMCOUNT"].value:
+                if indexed.hr & 0xFFFFFFFF != values.DISP_E_BADPARAMCOUNT:
                     wrong.append(f"get {where} with an index it does not take answered {hex_hr(indexed.hr)}, "
                                  f"not DISP_E_BADPARAMCOUNT")
             if prop.writable and prop.type in WRONG_VALUES:
@@ -167,6 +175,46 @@ def test_an_argument_that_cannot_take_its_type_is_refused(local, spec, profile):
     assert not wrong, "\n".join(wrong)
 
 
+#: the integers just outside what a LONG argument may be: one below the least signed 32-bit value, one above the
+#: greatest unsigned reading of 32 bits
+OUTSIDE_LONG = (-2**31 - 1, 2**32)
+
+
+@pytest.mark.requirement("structure.long-range")
+def test_an_integer_wider_than_a_long_is_refused(local, profile):
+    """RequestChallenge on a lock that has come up (a sink connected) and would take a cookie that fits."""
+    manager = created(local, "MsgrSessionManager")
+    assert_ok(local.connect(manager, "DMsgrSessionManagerEvents"), "connect DMsgrSessionManagerEvents")
+    lock = local.query_interface(manager, "IMsgrLock")
+    assert_ok(lock, "QueryInterface(IMsgrLock)")
+    for cookie in OUTSIDE_LONG:
+        assert_failed(local.call(lock.value, "RequestChallenge", cookie), f"RequestChallenge({cookie})")
+
+
+#: a name that no interface of the library declares
+UNDECLARED_NAME = "MsgrspecNoSuchMember"
+
+
+@pytest.mark.requirement("structure.property-access")
+def test_only_a_property_can_be_read_or_written(local, spec, profile):
+    """Reading or writing one of the interface's methods, a member of another interface or a name nothing
+    declares answers DISP_E_MEMBERNOTFOUND (test_access checks the properties themselves)."""
+    objects = _objects(local, profile, contact=False)
+    missing = SpecValues(spec).DISP_E_MEMBERNOTFOUND
+    wrong = []
+    for interface, obj in objects.items():
+        members = spec.interfaces[interface].members
+        own = {m.name.lower() for m in members}
+        elsewhere = {m.name for other in objects if other != interface for m in spec.interfaces[other].members
+                     if m.name.lower() not in own}
+        for name in [m.name for m in members if isinstance(m, Method)] + sorted(elsewhere) + [UNDECLARED_NAME]:
+            for what, outcome in (("get", local.get(obj, name)), ("put", local.put(obj, name, 0))):
+                if outcome.hr & 0xFFFFFFFF != missing:
+                    wrong.append(f"{what} {name} on {interface} answered {hex_hr(outcome.hr)}, "
+                                 f"not DISP_E_MEMBERNOTFOUND")
+    assert not wrong, "\n".join(wrong)
+
+
 #: text outside ASCII: two-byte, three-byte and four-byte UTF-8 (a surrogate pair in UTF-16), within the
 #: 30 characters LocalAddress holds
 UNICODE_TEXT = "Zoë € 中文 \U0001F600 ok"
@@ -182,16 +230,24 @@ def test_text_outside_ascii_comes_back_as_written(local, profile):
 
 
 @pytest.mark.requirement("structure.event-connections")
-def test_a_disconnected_sink_gets_no_events(local, profile):
+def test_a_disconnected_sink_gets_no_events(local, spec, profile):
+    values = SpecValues(spec)
     manager = unlocked(local, "MsgrSessionManager", profile)
     kept, dropped = (local.connect(manager, "DMsgrSessionManagerEvents") for _ in range(2))
     assert succeeded(kept.hr) and succeeded(dropped.hr), f"connect answered {hex_hr(kept.hr)}, {hex_hr(dropped.hr)}"
     gone = local.disconnect(manager, dropped.value)
     assert succeeded(gone.hr), f"disconnecting a connected sink answered {hex_hr(gone.hr)}"
-    again = local.disconnect(manager, dropped.value)
-    assert not succeeded(again.hr), f"disconnecting the same cookie twice answered {hex_hr(again.hr)}"
-    never = local.disconnect(manager, kept.value + dropped.value + 1000)
-    assert not succeeded(never.hr), f"disconnecting a cookie never handed out answered {hex_hr(never.hr)}"
+    assert_hr(local.disconnect(manager, dropped.value), values.CONNECT_E_NOCONNECTION,
+              "disconnecting the same cookie twice")
+    assert_hr(local.disconnect(manager, kept.value + dropped.value + 1000), values.CONNECT_E_NOCONNECTION,
+              "disconnecting a cookie never handed out")
+    for foreign in ("DMsgrSessionEvents", "DMessengerPrivateEvents"):  # events a session manager does not raise
+        assert_hr(local.connect(manager, foreign), values.CONNECT_E_NOCONNECTION, f"connecting {foreign}")
+    ghost = ObjRef("msgrspec-never-handed-out", "IMsgrSessionManager")
+    assert_hr(local.connect(ghost, "DMsgrSessionManagerEvents"), values.RPC_E_DISCONNECTED,
+              "connecting on an object never handed out")
+    assert_hr(local.disconnect(ghost, kept.value), values.RPC_E_DISCONNECTED,
+              "disconnecting on an object never handed out")
     guid = register_app(local, manager)
     seen: list = []
     barrier(local, manager, seen)  # every sink's OnAppRegistered for `guid` was raised before the barrier's

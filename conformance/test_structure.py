@@ -43,6 +43,17 @@ def test_query_interface(query_interface_case, local, spec):
             assert isinstance(answer.value, ObjRef) and answer.value.interface == data["interface"], answer.value
         else:
             assert_hr(answer, code(spec, "E_NOINTERFACE"), f"QueryInterface({key}) on {data['coclass'].name}")
+    if not data["expect"]:
+        member = spec.interfaces[data["interface"]].members[0]
+        assert_hr(_use(local, ObjRef(obj.object_id, data["interface"]), member), code(spec, "E_NOINTERFACE"),
+                  f"{member.name} through a reference to the {data['coclass'].name} object as {data['interface']}")
+
+
+def _use(local, obj: ObjRef, member: Method | Property):
+    """Call `member` on obj, or read it (write it, if it cannot be read), with null arguments."""
+    if isinstance(member, Method):
+        return local.call(obj, member.name, *([None] * sum(p.dir in ("in", "in,out") for p in member.params)))
+    return local.get(obj, member.name) if "get" in member.accessors_declared else local.put(obj, member.name, None)
 
 
 def _described(local, name: str) -> dict:

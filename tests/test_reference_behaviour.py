@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from msgrspec.adapter import ObjRef, Outcome
 from msgrspec.model import Method
 from msgrspec.reference import ReferenceAdapter, codes
+from msgrspec.reference.manager import SessionManager
 from msgrspec.reference.typeinfo import spec as shipped_spec
 from msgrspec.reference.world import ReferenceParty
 from msgrspec.suite import SpecValues, lock_response
@@ -98,9 +99,31 @@ def test_unknown_members_and_objects_answer_with_com_codes():
     assert w.local.get(manager, "CreateSession").hr == codes.DISP_E_MEMBERNOTFOUND
     assert w.local.call(manager, "CreateSession", [1, 2]).hr == codes.DISP_E_BADPARAMCOUNT
     assert w.local.call(ObjRef("elsewhere/1", "IMsgrSession"), "Accept", [None]).hr == codes.RPC_E_DISCONNECTED
+    assert w.local.call(None, "CreateSession", []).hr == codes.E_POINTER  # not a reference at all
+    for nobody in ("", "  ", None):
+        assert w.local.contact(nobody).hr == codes.E_INVALIDARG, repr(nobody)
+    assert w.local.launch(manager).hr == codes.E_INVALIDARG, "launching what is not a session"
+    unlocked = world(features=frozenset({"registry"})).local
+    session = unlocked.call(unlocked.create("MsgrSessionManager").value, "CreateSession", []).value
+    assert unlocked.launch(session).hr == codes.E_FAIL, "launching a session no invitation was accepted for"
     assert w.local.create("Messenger").hr == codes.REGDB_E_CLASSNOTREG
     assert w.local.type_info("IBogus").hr == TYPE_E_ELEMENTNOTFOUND
     assert w.local.connect(manager, "DMsgrSessionEvents").hr == codes.CONNECT_E_NOCONNECTION
+
+
+def test_a_fault_inside_an_operation_answers_e_unexpected_and_is_logged(monkeypatch):
+    w = world(features=frozenset({"registry"}))  # no lock to open first
+    manager = w.local.create("MsgrSessionManager").value
+
+    def raising(self):
+        raise RuntimeError("msgrspec test fault")
+
+    monkeypatch.setattr(SessionManager, "call_CreateSession", raising)
+    assert w.local.call(manager, "CreateSession", []) == Outcome(codes.E_UNEXPECTED)
+    assert "RuntimeError: msgrspec test fault" in w.local.output()
+    monkeypatch.setattr(SessionManager, "call_CreateSession", lambda self: "a bare value")
+    assert w.local.call(manager, "CreateSession", []) == Outcome(codes.E_UNEXPECTED)
+    assert "produced 'a bare value', not an Outcome" in w.local.output()
 
 
 def test_signed_out_party_cannot_add_contacts_and_sees_contacts_false_and_offline():
@@ -112,6 +135,7 @@ def test_signed_out_party_cannot_add_contacts_and_sees_contacts_false_and_offlin
     other = local.contact(w.peer.signin).value
     assert local.put(other, "Blocked", True).ok
     assert local.sign_out().hr == codes.S_OK
+    assert local.sign_out().hr == codes.S_FALSE, "signing out twice"
     assert local.call(private, "AddContact", ["carol@msgrspec.example", ""]).hr == codes.MSGR_E_NOT_LOGGED_ON
     for contact, prop in ((me, "IsSelf"), (other, "Blocked"), (other, "CanPage")):
         assert local.get(contact, prop) == Outcome(codes.S_OK, False), prop
@@ -125,8 +149,11 @@ def test_signing_in_again_locks_the_objects_anew():
     manager = local.create("MsgrSessionManager").value
     unlock(local, manager, "DMsgrSessionManagerEvents")
     assert local.call(manager, "CreateSession", []).ok
+    assert local.sign_in().hr == codes.S_FALSE, "signing in while signed in"
+    assert local.events() == [] and local.call(manager, "CreateSession", []).ok, "signing in again relocked"
     local.sign_out()
-    local.sign_in()
+    assert local.sign_in().hr == codes.S_OK
+    assert w.signed_in(local.signin) is local
     names = [e.name for e in local.events()]
     assert names == ["OnLockStatusChanged", "OnLockStatusChanged", "OnLockEnable"]
     assert local.call(manager, "CreateSession", []).hr == codes.MSGR_E_API_LOCKED
@@ -296,3 +323,5 @@ def test_closing_the_world_raises_on_app_shutdown():
     w.local.events()
     w.close()
     assert [e.name for e in w.local.events()] == ["OnAppShutdown"]
+    w.close()
+    assert w.local.events() == [], "closing the world twice"

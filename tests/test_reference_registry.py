@@ -6,11 +6,15 @@ import signal
 import sqlite3
 import subprocess
 import sys
+import threading
+import time
 import uuid
 from pathlib import Path
 
+import pytest
+
 from msgrspec.adapter import ObjRef
-from msgrspec.reference import ENV_VAR, ReferenceAdapter, codes
+from msgrspec.reference import ENV_VAR, AppRegistration, ReferenceAdapter, SqliteRegistry, codes, registry
 
 APP = ("msgrspec probe", "http://example.invalid/probe", "C:\\Program Files\\msgrspec\\probe.exe", 0)
 
@@ -192,6 +196,116 @@ def test_an_unusable_store_makes_putting_application_fail(tmp_path):
     session = party.call(_manager(party), "CreateSession").value
     assert party.put(session, "Application", "{" + str(uuid.uuid4()).upper() + "}").hr == 0x80004005  # E_FAIL
     assert "registry lookup: " in party.output(), "the failure was not logged"
+
+
+def _guid() -> str:
+    return "{" + str(uuid.uuid4()).upper() + "}"
+
+
+def test_a_store_in_folders_that_do_not_exist_yet_makes_them(tmp_path):
+    store = tmp_path / "machine" / "msgrspec" / "apps.sqlite"
+    adapter = ReferenceAdapter(registry_path=store, features=frozenset({"registry"}))
+    try:
+        party = adapter.open_world().local
+        guid = _guid()
+        assert _register(party, _manager(party), guid) == codes.S_OK, party.output()
+    finally:
+        adapter.close()
+    assert guid in _stored(store)
+
+
+def test_a_store_is_served_to_every_thread(tmp_path):
+    """The TCP server serves each client on a thread of its own, over one adapter and so one store."""
+    adapter = ReferenceAdapter(registry_path=tmp_path / "apps.sqlite", features=frozenset({"registry"}))
+    answers: list[int] = []
+
+    def register() -> None:
+        party = adapter.open_world().local
+        answers.append(_register(party, _manager(party), _guid()))
+
+    try:
+        register()  # opens the store's connection on this thread
+        other = threading.Thread(target=register)
+        other.start()
+        other.join(timeout=60)
+    finally:
+        adapter.close()
+    assert answers == [codes.S_OK, codes.S_OK]
+
+
+def test_a_store_can_be_closed_more_than_once_and_opens_again_when_used(tmp_path):
+    store = SqliteRegistry(tmp_path / "apps.sqlite")
+    store.close()  # never opened: nothing to let go of
+    guid = _guid()
+    assert store.register("local", AppRegistration(guid, *APP))
+    store.close()
+    store.close()
+    try:
+        assert store.lookup("local", guid) == AppRegistration(guid, *APP)
+    finally:
+        store.close()
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
+def test_a_forked_process_opens_a_connection_of_its_own(tmp_path):
+    """An SQLite connection must not be used across a fork: the child opens its own and leaves the parent's
+    alone, and the parent goes on with the one it had."""
+    store = SqliteRegistry(tmp_path / "apps.sqlite")
+    first, second = _guid(), _guid()
+    try:
+        assert store.register("local", AppRegistration(first, *APP))
+        inherited = store._connection()
+        child = os.fork()
+        if child == 0:  # pragma: no cover - the child reports through its exit status
+            try:
+                own = store._connection()
+                fine = own is not inherited and store.register("local", AppRegistration(second, *APP)) \
+                    and store.lookup("local", first) is not None
+                store.close()
+            except BaseException:  # noqa: BLE001 - whatever happens, the child must not return into pytest
+                fine = False
+            os._exit(0 if fine else 1)
+        _, status = os.waitpid(child, 0)
+        assert os.waitstatus_to_exitcode(status) == 0, "the child used the parent's connection or failed"
+        assert store._connection() is inherited, "the parent opened another connection"
+        assert store.lookup("local", second) == AppRegistration(second, *APP)
+    finally:
+        store.close()
+
+
+def test_a_busy_store_is_waited_for_and_any_other_error_comes_back_at_once(tmp_path, monkeypatch):
+    """SQLite can report a locked or busy database without waiting (while another process sets up its WAL
+    file, say): the store tries again until its deadline, and gives any other error back on the first try."""
+    monkeypatch.setattr(registry, "_BUSY_SECONDS", 0.5)
+    store = SqliteRegistry(tmp_path / "apps.sqlite")
+    answers = iter([sqlite3.OperationalError("database is locked"), sqlite3.OperationalError("database is busy"),
+                    "done"])
+
+    def locked_twice() -> str:
+        answer = next(answers)
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+    assert store._retry(locked_twice) == "done"
+    tries: list[int] = []
+
+    def broken() -> None:
+        tries.append(1)
+        if len(tries) > 1:
+            raise AssertionError("an error that is not about a lock was tried again")
+        raise sqlite3.OperationalError("no such table: apps")
+
+    with pytest.raises(sqlite3.OperationalError, match="no such table"):
+        store._retry(broken)
+
+    def always_locked() -> None:
+        raise sqlite3.OperationalError("database is locked")
+
+    started = time.monotonic()
+    with pytest.raises(sqlite3.OperationalError, match="locked"):
+        store._retry(always_locked)
+    assert 0.5 <= time.monotonic() - started < 10, "the store did not wait until its deadline, or waited on"
 
 
 def test_a_store_whose_folder_cannot_be_made_gives_regdb_e_writeregdb_with_the_reason(tmp_path):

@@ -73,7 +73,8 @@ def query_interface_cases(spec: Spec) -> list[Case]:
                               _requirements(spec, "query-interface", coclass.name),
                               {"coclass": coclass, "interface": interface.name, "expect": False},
                               f"a {coclass.name} object refuses QueryInterface({interface.name}) with "
-                              f"E_NOINTERFACE"))
+                              f"E_NOINTERFACE, and so does a member used through a reference to it as "
+                              f"{interface.name}"))
     return cases
 
 

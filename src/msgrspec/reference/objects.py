@@ -2,8 +2,10 @@
 interfaces it answers, connection points, and the argument checks its members use.
 
 Members are plain methods named after the spec: ``call_<Method>``,
-``get_<Property>`` and ``put_<Property>``; the party's dispatcher reaches
-them only through an interface the spec says has that member.
+``get_<Property>`` and ``put_<Property>``, one for every accessor the spec
+declares (an accessor the product never implemented answers E_NOTIMPL itself);
+the party's dispatcher reaches them only through an interface the spec says has
+that member.
 """
 from __future__ import annotations
 

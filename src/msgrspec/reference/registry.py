@@ -124,16 +124,17 @@ class SqliteRegistry(Registry):
                 time.sleep(0.01)
 
     def _connection(self) -> sqlite3.Connection:
+        """This process's connection, opened on first use: an SQLite connection must not cross a fork. Any
+        thread may use it (the TCP server serves each client on a thread of its own; `_lock` keeps them in turn),
+        and `timeout` is SQLite's own busy wait."""
         if self._conn is not None and self._pid == os.getpid():
             return self._conn
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
-            raise RegistryError(f"{self.path}: cannot make the folder {exc.filename or self.path.parent}: "
-                                f"{exc.strerror}") from exc
+            raise RegistryError(f"{self.path}: cannot make the folder {exc.filename}: {exc.strerror}") from exc
         conn = sqlite3.connect(str(self.path), timeout=_BUSY_SECONDS, isolation_level=None,
                                check_same_thread=False)
-        conn.execute(f"PRAGMA busy_timeout={int(_BUSY_SECONDS * 1000)}")
         self._retry(lambda: conn.execute("PRAGMA journal_mode=WAL").fetchone())
         conn.execute("PRAGMA synchronous=NORMAL")
         self._retry(lambda: conn.execute(_SCHEMA))

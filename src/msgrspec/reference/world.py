@@ -118,10 +118,7 @@ class ReferenceParty(contract.Party):
             if member.index is None and index is not None:
                 return fail(codes.DISP_E_BADPARAMCOUNT)
             args = ((index,) if member.index is not None else ()) + args
-        handler = getattr(target, f"{kind}_{member.name}", None)
-        if handler is None:
-            return fail(codes.E_NOTIMPL)
-        return handler(*args)
+        return getattr(target, f"{kind}_{member.name}")(*args)
 
     # -- the Party contract -----------------------------------------------------------------------
 
@@ -286,6 +283,5 @@ class ReferenceWorld(contract.World):
             for party in self.parties():
                 for manager in party.managers():
                     manager.fire("OnAppShutdown")
-                party.signed_on = False
             if self._owns_registry:
                 self.registry.close()
