@@ -17,11 +17,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tools"))
 import mutation  # noqa: E402
 from toolchain import require  # noqa: E402
 
-#: mutants the sample test runs, and the kill rate it must reach among the non-equivalent ones. The floor
-#: is set below the rate measured on the 60-mutant sample (36 of 49 counted, 73.5%; docs/mutation.md), as a
-#: sample of 8 moves by 1/8 a mutant: 5 of 8 must die
+#: mutants the sample test runs for each implementation, and the kill rate it must reach among the
+#: non-equivalent ones. Each floor is set below the rate measured over the published run (docs/mutation.md),
+#: as a sample of 8 moves by 1/8 a mutant: 7 of 8 must die
 SAMPLE_SIZE = 8
-FLOOR = 0.6
+FLOORS = {"reference": 0.85, "c": 0.85}
 
 
 def _mutants_of(tmp_path: Path, source: str) -> dict[str, mutation.Mutant]:
@@ -127,26 +127,38 @@ def test_equivalent_list_is_reviewed_entry_by_entry(tmp_path):
     for implementation, entries in listed.items():
         assert set(entries) <= ids[implementation], f"stale entries: {set(entries) - ids[implementation]}"
     bad = tmp_path / "equivalent.yaml"
-    bad.write_text("reference:\n  - id: 'x.py:f:constant:1 -> 2'\n", encoding="utf-8")
-    with pytest.raises(click.ClickException, match="entry 1: needs an id and a reason"):
+    bad.write_text("reference:\n  - id: 'x.py:f:constant:1 -> 2'\n    kind: equivalent\n", encoding="utf-8")
+    with pytest.raises(click.ClickException, match=r"equivalent.yaml:2:5: reference entry 1: needs an id and a reason"):
+        mutation.equivalent_mutants(bad)
+    bad.write_text("reference:\n  - id: 'x.py:f:constant:1 -> 2'\n    reason: Never runs.\n  - id: y\n    reason: z\n"
+                   "    kind: harmless\n", encoding="utf-8")
+    with pytest.raises(click.ClickException, match=r"equivalent.yaml:2:5: reference entry 1: kind is None, not one of "
+                                                   r"equivalent, out-of-reach, spec-open"):
         mutation.equivalent_mutants(bad)
     bad.write_text("reference:\n  - id: [unclosed\n", encoding="utf-8")
-    with pytest.raises(click.ClickException, match=r"equivalent.yaml:3: not YAML"):
+    with pytest.raises(click.ClickException, match=r"equivalent.yaml:3:1: invalid YAML"):
         mutation.equivalent_mutants(bad)
 
 
 @pytest.mark.skipif(resources.conformance_dir() != mutation.CHECKOUT / "conformance",
                     reason="needs the checkout (an editable install), not an installed wheel")
-def test_a_random_sample_of_reference_mutants_is_killed_at_the_floor(tmp_path):
+@pytest.mark.parametrize("implementation", sorted(FLOORS))
+def test_a_random_sample_of_mutants_is_killed_at_the_floor(tmp_path, implementation):
+    """A few mutants drawn at random (MSGRSPEC_MUTATION_SEED, default 16) must die at the floor's rate. The C
+    mutants need the sanitizers' build (and meet the C COM client only where mingw-w64 and Wine are installed)."""
+    if implementation == "c":
+        require("widl", "make", "gcc", "wine-headers")
     seed = int(os.environ.get("MSGRSPEC_MUTATION_SEED", "16"))
-    equivalent = mutation.equivalent_mutants().get("reference", {})
+    equivalent = mutation.equivalent_mutants().get(implementation, {})
     suite = mutation.snapshot(tmp_path, None)
-    chosen = [m for m in mutation.sample(mutation.mutants_of("reference", suite), SAMPLE_SIZE * 2, seed)
+    chosen = [m for m in mutation.sample(mutation.mutants_of(implementation, suite), SAMPLE_SIZE * 2, seed)
               if m.id not in equivalent][:SAMPLE_SIZE]
-    outcomes = mutation.execute("reference", chosen, limit=120, jobs=2, suite=suite)
+    outcomes = [o for o in mutation.execute(implementation, chosen, limit=180, jobs=2, suite=suite)
+                if o.status != "stillborn"]
     killed = sum(o.status in mutation.KILLED for o in outcomes)
     survivors = [o.id for o in outcomes if o.status == "survived"]
-    assert killed / len(outcomes) >= FLOOR, f"seed {seed}: {killed} of {len(outcomes)} killed; survivors: {survivors}"
+    assert outcomes and killed / len(outcomes) >= FLOORS[implementation], \
+        f"seed {seed}: {killed} of {len(outcomes)} killed; survivors: {survivors}"
 
 
 def test_published_rates_leave_out_equivalent_and_stillborn_mutants():
@@ -155,22 +167,26 @@ def test_published_rates_leave_out_equivalent_and_stillborn_mutants():
                 mutation.Outcome("b.py:g:raise-removed:raise X -> pass", "b.py", 5, "survived", 1.0),
                 mutation.Outcome("b.py:g:constant:0 -> 1", "b.py", 6, "stillborn", 1.0),
                 mutation.Outcome("c.c:h:statement-removed:free(p); -> ;", "c.c", 7, "sanitizer", 1.0,
-                                 "asan: ERROR: LeakSanitizer: detected memory leaks")]
-    equivalent = {"b.py:g:raise-removed:raise X -> pass": "Equivalent. Never runs."}
+                                 "asan: ERROR: LeakSanitizer: detected memory leaks"),
+                mutation.Outcome("c.c:h:hresult:E_INVALIDARG -> E_FAIL", "c.c", 8, "client", 1.0,
+                                 "C COM client: FAIL CreateSession(NULL)")]
+    equivalent = {"b.py:g:raise-removed:raise X -> pass": mutation.Listing("out-of-reach", "Never runs.")}
     figures = mutation.summary(outcomes, equivalent)
-    assert figures["total"] == {"mutants": 5, "counted": 3, "killed": 2, "equivalent": 1, "stillborn": 1,
-                                "by_sanitizer": 1, "rate": 0.6667}
+    assert figures["total"] == {"mutants": 6, "counted": 4, "killed": 3, "stillborn": 1, "by_sanitizer": 1,
+                                "by_client": 1, "rate": 0.75,
+                                "listed": {"equivalent": 0, "out-of-reach": 1, "spec-open": 0}}
     assert figures["files"]["b.py"]["rate"] is None
-    result = {"implementation": "reference", "population": 9, "sample": 5, "seed": 3, "suite": "working tree",
+    result = {"implementation": "reference", "population": 9, "sample": 6, "seed": 3, "suite": "working tree",
               "summary": figures, "outcomes": [vars(o) for o in outcomes]}
     page = mutation.render_page({"reference": result}, {"reference": equivalent})
-    assert "| **reference** | **all** (sample of 9, seed 3) | 5 | 3 | 2 | 1 | **66.7%** |" in page
-    assert "| reference | `c.c` | 1 | 1 | 1 | 1 | 100.0% |" in page
-    assert "- `b.py:g:raise-removed:raise X -> pass` (line 5): Equivalent. Never runs." in page
+    assert "| **reference** | **all** (sample of 9, seed 3) | 6 | 0 / 1 / 0 | 4 | 3 | 1 | 1 | **75.0%** | 60.0% |" \
+        in page
+    assert "| reference | `c.c` | 2 | 0 / 0 / 0 | 2 | 2 | 1 | 1 | 100.0% | 100.0% |" in page
+    assert "- `b.py:g:raise-removed:raise X -> pass` (line 5): Out of the suite's reach. Never runs." in page
     assert "- `a.py:f:constant:2 -> 3` (line 4): not killed: a gap of the suite" in page
-    assert "python tools/mutation.py run reference --sample 5 --seed 3" in page
-    assert "| reference | 5 (of 9, seed 3) | 2 / 3 (1) | 66.7% | 90% |" in mutation.render_readme_table(
-        {"reference": result})
+    assert "python tools/mutation.py run reference --sample 6 --seed 3" in page
+    assert "| reference | 6 (of 9, seed 3) | 0 / 1 / 0 | 3 / 4 (1, 1) | 75.0% | 60.0% | 90% |" in \
+        mutation.render_readme_table({"reference": result})
 
 
 def test_chosen_mutants_run_alone_and_are_not_published(tmp_path, monkeypatch):

@@ -34,6 +34,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
@@ -41,7 +42,9 @@ from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
 import click
-import yaml
+
+from msgrspec.errors import SpecError
+from msgrspec.yamlfile import read_yaml
 
 CHECKOUT = Path(__file__).resolve().parent.parent
 PACKAGE = CHECKOUT / "src" / "msgrspec"
@@ -309,26 +312,49 @@ def _statement_end(tokens: list[_Token], index: int) -> int | None:
 
 # -- equivalent mutants -----------------------------------------------------------------------------------
 
-def equivalent_mutants(path: Path = EQUIVALENT) -> dict[str, dict[str, str]]:
-    """implementation -> {mutant id: reason}; every entry needs an id and a reason of its own."""
+#: the kinds of listed mutant, and what each means on the published page
+LISTING_KINDS = {
+    "equivalent": "equivalent (the program behaves the same)",
+    "out-of-reach": "out of the suite's reach (no adapter operation can drive the code; the unit test named kills it)",
+    "spec-open": "left open by the spec (the sources give no answer a case could require)",
+}
+
+
+@dataclass(frozen=True)
+class Listing:
+    """Why a mutant is left out of the rate: its kind (a key of LISTING_KINDS) and the reviewed reason."""
+
+    kind: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{LISTING_KINDS[self.kind].split(' (')[0].capitalize()}. {self.reason}"
+
+
+def equivalent_mutants(path: Path = EQUIVALENT) -> dict[str, dict[str, Listing]]:
+    """implementation -> {mutant id: its listing}; every entry needs an id, a kind and a reason of its own, and a
+    problem is reported with its file:line:column."""
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"{path}:{mark.line + 1}" if mark else str(path)
-        raise click.ClickException(f"{where}: not YAML: {getattr(exc, 'problem', exc)}") from None
+        located = read_yaml(path)
+    except SpecError as exc:
+        raise click.ClickException(str(exc.problems[0])) from None
+    data = located.data or {}
     if not isinstance(data, dict):
-        raise click.ClickException(f"{path}: expected a mapping of implementation -> list of entries")
-    listed: dict[str, dict[str, str]] = {}
+        raise click.ClickException(f"{located.where(())}: expected a mapping of implementation -> list of entries")
+    listed: dict[str, dict[str, Listing]] = {}
     for implementation, entries in data.items():
         listed[implementation] = {}
-        for number, entry in enumerate(entries or [], 1):
+        for number, entry in enumerate(entries or []):
+            where = located.where((implementation, number))
             if not (isinstance(entry, dict) and isinstance(entry.get("id"), str)
                     and isinstance(entry.get("reason"), str) and entry["reason"].strip()):
-                raise click.ClickException(f"{path}: {implementation} entry {number}: needs an id and a reason")
+                raise click.ClickException(f"{where}: {implementation} entry {number + 1}: needs an id and a reason")
+            if entry.get("kind") not in LISTING_KINDS:
+                raise click.ClickException(f"{where}: {implementation} entry {number + 1}: kind is "
+                                           f"{entry.get('kind')!r}, not one of {', '.join(LISTING_KINDS)}")
             if entry["id"] in listed[implementation]:
-                raise click.ClickException(f"{path}: {implementation}: {entry['id']} is listed twice")
-            listed[implementation][entry["id"]] = entry["reason"].strip()
+                raise click.ClickException(f"{where}: {implementation}: {entry['id']} is listed twice")
+            listed[implementation][entry["id"]] = Listing(entry["kind"], entry["reason"].strip())
     return listed
 
 
@@ -374,7 +400,8 @@ class Outcome:
     file: str
     line: int
     #: killed (a verdict of the suite failed), sanitizer (C: the verdicts passed, AddressSanitizer or UBSan reported
-    #: during the run), timeout (killed by the limit), survived, stillborn (C: does not build)
+    #: during the run), client (C: then a check of the C COM client failed), timeout (killed by the limit),
+    #: survived, stillborn (C: does not build)
     status: str
     seconds: float
     detail: str = ""
@@ -467,10 +494,65 @@ def _make_c(source: Path, build: Path, env: dict[str, str], limit: float, *optio
                           capture_output=True, text=True, env=env, timeout=limit)
 
 
+#: what the stage of the real COM client needs: mingw-w64 and widl to build the in-process DLL and the client
+#: (clients/client.c), Wine to run them
+C_CLIENT_TOOLS = ("x86_64-w64-mingw32-gcc", "x86_64-w64-mingw32-windres", "widl", "wine", "wineboot", "wineserver")
+
+
+class WineSlot:
+    """A Wine prefix of the run's own, with the example's in-process DLL registered at one fixed path: each C
+    mutant's DLL is put there in turn (one at a time) and the example's COM client is run against it."""
+
+    def __init__(self, folder: Path, dll: Path):
+        self.folder, self.lock = folder, threading.Lock()
+        (folder / "tmp").mkdir(parents=True)
+        self.env = {key: value for key, value in os.environ.items() if key not in ("DISPLAY", "WAYLAND_DISPLAY")}
+        self.env.update(WINEPREFIX=str(folder / "prefix"), WINEARCH="win64", WINEDEBUG="-all",
+                        TMPDIR=str(folder / "tmp"), WINEDLLOVERRIDES="mscoree,mshtml=")
+        self.dll = folder / "msgrsc.dll"
+        shutil.copy(dll, self.dll)
+        for step in (["wineboot", "-i"], ["wineserver", "-w"], ["wineserver", "-p"],
+                     ["wine", "regsvr32", "/s", self._windows(self.dll)]):
+            code, output = self._wine(step, 300)
+            if code != 0:
+                raise click.ClickException(f"setting up Wine for the COM client ({' '.join(step)}): {output[-300:]}")
+        atexit.register(self._wine, ["wineserver", "-k"], 60)
+
+    @staticmethod
+    def _windows(path: Path) -> str:
+        return "Z:" + str(path).replace("/", "\\")
+
+    def _wine(self, command: list[str], limit: float) -> tuple[int, str]:
+        """Run a Wine command with its output through a file (Wine's services keep the first program's pipes)."""
+        with tempfile.TemporaryFile(dir=self.folder) as output:
+            try:
+                code = subprocess.run(command, env=self.env, stdin=subprocess.DEVNULL, stdout=output,
+                                      stderr=subprocess.STDOUT, timeout=limit).returncode
+            except subprocess.TimeoutExpired:
+                code = 124
+            output.seek(0)
+            return code, output.read().decode("utf-8", "replace").replace("\r\n", "\n")
+
+    def client(self, dll: Path, client: Path, limit: float) -> tuple[str, str]:
+        """Run `client inproc` against `dll`: ("survived", "") on PASS, else ("client", the first failed check)."""
+        with self.lock:
+            staged = self.folder / "msgrsc.dll.new"
+            shutil.copy(dll, staged)
+            os.replace(staged, self.dll)  # a new file: no process maps the one it replaces any more
+            code, output = self._wine(["wine", self._windows(client), "inproc"], limit)
+        if code == 0 and "msgrsc-client: PASS" in output:
+            return "survived", ""
+        failed = [line for line in output.splitlines() if line.startswith("FAIL ")]
+        what = failed[0] if failed else ("no answer within the limit" if code == 124 else
+                                          f"exit status {code}: {output.strip()[-200:]}")
+        return "client", f"C COM client: {what}"[:300]
+
+
 @functools.lru_cache(maxsize=None)
-def _c_prebuilt(suite: Path) -> tuple[dict[str, str], Path]:
-    """msgrspec with the suite's spec (for running the suite) and an unmutated build, made once for every C
-    mutant of a run: a copy of the build then only recompiles the mutated file and links (0.4 s, not 6)."""
+def _c_prebuilt(suite: Path) -> tuple[dict[str, str], Path, WineSlot | None]:
+    """msgrspec with the suite's spec (for running the suite), an unmutated build, made once for every C mutant of
+    a run (a copy of the build then only recompiles the mutated file and links: 0.4 s, not 6), and, where
+    mingw-w64 and Wine are installed, its in-process DLL and COM client with a Wine slot to run them in."""
     folder = Path(tempfile.mkdtemp(prefix="msgrspec-c-prebuilt-"))
     atexit.register(shutil.rmtree, folder, True)
     env = _environment(str(copy_checkout(folder / "msgrspec", suite)))
@@ -479,7 +561,28 @@ def _c_prebuilt(suite: Path) -> tuple[dict[str, str], Path]:
     if made.returncode != 0:
         raise click.ClickException(f"the unmutated C implementation does not build with {C_SANITIZED_CFLAGS} "
                                    f"(Debian: libasan8, libubsan1): {made.stderr.strip()[-300:]}")
-    return env, build
+    if any(shutil.which(tool) is None for tool in C_CLIENT_TOOLS):
+        return env, build, None
+    made = _make_c(suite / SNAPSHOT_C_EXAMPLE, build, env, 600.0, *map(str, _com_targets(build)))
+    if made.returncode != 0:
+        raise click.ClickException(f"the unmutated COM server does not build: {made.stderr.strip()[-300:]}")
+    return env, build, WineSlot(folder / "wine", _com_targets(build)[0])
+
+
+def _com_targets(build: Path) -> tuple[Path, Path]:
+    """The in-process DLL and the COM client that make builds in `build`."""
+    return build / "win64" / "msgrsc.dll", build / "win64" / "msgrsc-client.exe"
+
+
+REFERENCE_CHECKS = ["the suite, in each configuration the reference ships until one fails"]
+
+
+def c_checks(suite: Path) -> list[str]:
+    """What judges a C mutant on this machine, for the results: the COM client's stage only where it can run."""
+    checks = ["the suite through the process adapter", "AddressSanitizer and UBSan during the suite's run"]
+    if _c_prebuilt(suite)[2] is not None:
+        checks.append("the example's C COM client (clients/client.c) under Wine, against the in-process DLL")
+    return checks
 
 
 def _sanitizer_report(logs: Path) -> str:
@@ -494,9 +597,12 @@ def _sanitizer_report(logs: Path) -> str:
 def run_c(mutant: Mutant | None, limit: float, suite: Path) -> Outcome:
     """Build a copy of the C implementation with the mutant applied and run the suite through `process`, with the
     sanitizers watching: a mutant the suite's verdicts let through is killed by what they report (status
-    `sanitizer`), so a leak or a use after free counts as found, and is told apart from a failed verdict."""
+    `sanitizer`), so a leak or a use after free counts as found, and is told apart from a failed verdict. One that
+    is still alive is built as the in-process COM server and met by the example's C COM client under Wine (status
+    `client` when a check of it fails), where mingw-w64 and Wine are installed: what the adapter contract cannot
+    reach, such as an unusable out pointer or a connection point's own methods, is checked there."""
     started = time.monotonic()
-    tool, prebuilt = _c_prebuilt(suite)
+    tool, prebuilt, wine = _c_prebuilt(suite)
     with tempfile.TemporaryDirectory(prefix="msgrspec-c-mutant-") as folder:
         copy = Path(folder) / "c-session-manager"
         shutil.copytree(suite / SNAPSHOT_C_EXAMPLE, copy)  # keeps the sources' times
@@ -520,6 +626,11 @@ def run_c(mutant: Mutant | None, limit: float, suite: Path) -> Outcome:
                                 max(1.0, limit - (time.monotonic() - started)))
         if status == "survived" and (report := _sanitizer_report(logs)):
             status, detail = "sanitizer", report
+        if status == "survived" and wine is not None and (mutant is None or mutant.file not in C_PROTOCOL_FILES):
+            made = _make_c(copy, build, tool, limit, "-o", str(build / "msgrpriv.idl"), *map(str, _com_targets(build)))
+            if made.returncode != 0:
+                return _outcome(mutant, "stillborn", started, f"for Windows: {made.stderr.strip()[-280:]}")
+            status, detail = wine.client(*_com_targets(build), max(1.0, limit - (time.monotonic() - started)))
     return _outcome(mutant, status, started, detail)
 
 
@@ -577,18 +688,20 @@ def execute(implementation: str, chosen: list[Mutant], limit: float, jobs: int, 
 
 
 #: the statuses that count as a kill
-KILLED = frozenset({"killed", "sanitizer", "timeout"})
+KILLED = frozenset({"killed", "sanitizer", "client", "timeout"})
 
 
-def summary(outcomes: list[Outcome], equivalent: dict[str, str]) -> dict:
-    """Kill rate overall and per file; equivalent and stillborn mutants are out of the denominator."""
+def summary(outcomes: list[Outcome], equivalent: dict[str, Listing]) -> dict:
+    """Kill rate overall and per file; listed and stillborn mutants are out of the denominator."""
     def rate(group: list[Outcome]) -> dict:
         counted = [o for o in group if o.status != "stillborn" and o.id not in equivalent]
         killed = sum(o.status in KILLED for o in counted)
         return {"mutants": len(group), "counted": len(counted), "killed": killed,
-                "equivalent": sum(o.id in equivalent for o in group),
+                "listed": {kind: sum(o.id in equivalent and equivalent[o.id].kind == kind for o in group)
+                           for kind in LISTING_KINDS},
                 "stillborn": sum(o.status == "stillborn" for o in group),
                 "by_sanitizer": sum(o.status == "sanitizer" for o in counted),
+                "by_client": sum(o.status == "client" for o in counted),
                 "rate": round(killed / len(counted), 4) if counted else None}
     files = sorted({o.file for o in outcomes})
     return {"total": rate(outcomes), "files": {f: rate([o for o in outcomes if o.file == f]) for f in files}}
@@ -612,7 +725,23 @@ def _command(name: str, result: dict) -> str:
     return f"python tools/mutation.py run {result['implementation']} {options}"
 
 
-def render_page(results: dict[str, dict], equivalent: dict[str, dict[str, str]]) -> str:
+def _listed(figures: dict) -> str:
+    return " / ".join(str(figures["listed"][kind]) for kind in LISTING_KINDS)
+
+
+def _of_all(figures: dict) -> float | None:
+    """The share killed of every mutant run that compiled, the listed ones included."""
+    built = figures["mutants"] - figures["stillborn"]
+    return round(figures["killed"] / built, 4) if built else None
+
+
+def _figures(figures: dict, bold: bool = False) -> str:
+    rate = f"**{_percent(figures['rate'])}**" if bold else _percent(figures["rate"])
+    return (f"{figures['mutants']} | {_listed(figures)} | {figures['counted']} | {figures['killed']} | "
+            f"{figures['by_sanitizer']} | {figures['by_client']} | {rate} | {_percent(_of_all(figures))}")
+
+
+def render_page(results: dict[str, dict], equivalent: dict[str, dict[str, Listing]]) -> str:
     """docs/mutation.md from the saved results (file name -> result)."""
     lines = ["# Mutation testing", "",
              "How many single-point faults the conformance suite finds in each implementation. Every mutant is "
@@ -622,29 +751,35 @@ def render_page(results: dict[str, dict], equivalent: dict[str, dict[str, str]])
              "is killed when `msgrspec test -x` fails against it (or exceeds the time limit). A C mutant is built "
              "with AddressSanitizer and UBSan, as the project's own tests build the C implementation, and one whose "
              "verdicts all pass is still killed when they report a fault during the run (a leak, a use after free); "
-             "the column *by the sanitizers* counts those apart from the kills by a verdict. The reference is run "
+             "one that is still alive is built as the in-process COM server and met by the example's C COM client "
+             "(`clients/client.c`) under Wine, which checks what the adapter contract cannot reach (unusable out "
+             "pointers, a connection point's own methods). The columns *by the sanitizers* and *by the C client* "
+             "count those kills apart from the kills by a verdict of the suite. The reference is run "
              "in each configuration it ships (" + ", ".join(c.name for c in REFERENCE_CONFIGURATIONS) + ") until "
              "one fails. `c` is the C implementation of the API; `c-protocol` its protocol front end ("
              + ", ".join(f"`{f}`" for f in sorted(C_PROTOCOL_FILES)) + "), which stands in for COM on Linux. "
-             "Mutants listed in `tools/equivalent-mutants.yaml`, each with its reason, and C mutants that do not "
-             "compile are left out of the rate. The samples are random, drawn by seed from every mutant of the "
-             "implementation.",
+             "Mutants listed in `tools/equivalent-mutants.yaml`, each with its kind and reason, and C mutants that "
+             "do not compile are left out of the rate; the column *listed* counts them by kind: "
+             + "; ".join(f"{i + 1}. {text}" for i, text in enumerate(LISTING_KINDS.values())) + ". "
+             "*Of all* is the share killed of every mutant run that compiles, listed ones included. The samples "
+             "are random, drawn by seed from every mutant of the implementation.",
              "", "Reproduce:", "", "```sh"]
     lines += [_command(name, result) for name, result in results.items()]
     lines += ["python tools/mutation.py publish", "```", "", "## Kill rates", "",
-              "| run | file | mutants run | counted | killed | by the sanitizers | rate |",
-              "| --- | --- | ---: | ---: | ---: | ---: | ---: |"]
+              "| run | file | mutants run | listed (1 / 2 / 3) | counted | killed | by the sanitizers | "
+              "by the C client | rate | of all |",
+              "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
     for result in results.values():
         total = result["summary"]["total"]
         lines.append(f"| **{_label(result)}** | **all** (sample of {result['population']}, seed {result['seed']}) | "
-                     f"{total['mutants']} | {total['counted']} | {total['killed']} | {total['by_sanitizer']} | "
-                     f"**{_percent(total['rate'])}** |")
+                     f"{_figures(total, bold=True)} |")
         for file, figures in result["summary"]["files"].items():
-            lines.append(f"| {_label(result)} | `{file}` | {figures['mutants']} | {figures['counted']} | "
-                         f"{figures['killed']} | {figures['by_sanitizer']} | {_percent(figures['rate'])} |")
+            lines.append(f"| {_label(result)} | `{file}` | {_figures(figures)} |")
     for result in results.values():
         listed = equivalent.get(result["implementation"], {})
         lines += ["", f"## Survivors: {_label(result)}", ""]
+        if result.get("checks"):
+            lines += ["Judged by " + "; ".join(result["checks"]) + ".", ""]
         survivors = [o for o in result["outcomes"] if o["status"] == "survived"]
         lines += [f"- `{o['id']}` (line {o['line']}): {listed.get(o['id'], 'not killed: a gap of the suite')}"
                   for o in survivors] or ["None."]
@@ -655,18 +790,20 @@ def render_page(results: dict[str, dict], equivalent: dict[str, dict[str, str]])
 
 
 def render_readme_table(results: dict[str, dict]) -> str:
-    rows = ["| run | mutants run (sample of, seed) | killed / counted (by the sanitizers) | kill rate | target |",
-            "| --- | ---: | ---: | ---: | ---: |"]
+    rows = ["| run | mutants run (sample of, seed) | listed: equivalent / out of reach / left open | "
+            "killed / counted (by the sanitizers, by the C client) | kill rate | of all | target |",
+            "| --- | ---: | ---: | ---: | ---: | ---: | ---: |"]
     targets = {"reference": "90%", "c": "85%", "c-protocol": "none set"}
     for result in results.values():
         total = result["summary"]["total"]
         rows.append(f"| {_label(result)} | {total['mutants']} (of {result['population']}, seed {result['seed']}) | "
-                    f"{total['killed']} / {total['counted']} ({total['by_sanitizer']}) | {_percent(total['rate'])} | "
+                    f"{_listed(total)} | {total['killed']} / {total['counted']} ({total['by_sanitizer']}, "
+                    f"{total['by_client']}) | {_percent(total['rate'])} | {_percent(_of_all(total))} | "
                     f"{targets[result['implementation']]} |")
     return "\n".join(rows)
 
 
-def _load_results(equivalent: dict[str, dict[str, str]]) -> dict[str, dict]:
+def _load_results(equivalent: dict[str, dict[str, Listing]]) -> dict[str, dict]:
     """Every saved result by file name, its summary computed again with the current list of equivalents."""
     results = {}
     for path in sorted(RESULTS.glob("*.json"), key=lambda p: (p.stem.split("-")[0] != "reference", p.stem)):
@@ -730,8 +867,9 @@ def run(implementation: str, size: int | None, seed: int, limit: float, jobs: in
         else:
             chosen = sample(population, size, seed)
         outcomes = execute(implementation, chosen, limit, jobs, suite, progress)
+        checks = REFERENCE_CHECKS if implementation == "reference" else c_checks(suite)
     result = {"implementation": implementation, "population": len(population), "sample": len(chosen), "seed": seed,
-              "suite": suite_revision or "working tree", "timeout": limit,
+              "suite": suite_revision or "working tree", "timeout": limit, "checks": checks,
               "seconds": round(time.monotonic() - started, 1),
               "summary": summary(outcomes, equivalent), "outcomes": [asdict(o) for o in outcomes]}
     if results_path is not None or not mutant_ids:
@@ -740,7 +878,8 @@ def run(implementation: str, size: int | None, seed: int, limit: float, jobs: in
         results_path.write_text(json.dumps(result, indent=1) + "\n", encoding="utf-8")
     total = result["summary"]["total"]
     click.echo(f"{implementation}: {total['killed']} of {total['counted']} counted mutants killed "
-               f"({_percent(total['rate'])}); {total['equivalent']} equivalent, {total['stillborn']} stillborn; "
+               f"({_percent(total['rate'])}); listed {_listed(total)} (equivalent / out of reach / left open), "
+               f"{total['stillborn']} stillborn; "
                f"{result['seconds']} s")
 
 
