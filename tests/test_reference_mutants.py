@@ -52,7 +52,6 @@ MUTANTS = {
     "a disconnected sink stays connected": (
         "reference/world.py", "if target.sinks.pop(cookie, None) is None:", "if target.sinks.get(cookie) is None:",
         "structure.event-connections"),
-<<<<<<< HEAD
     "a cookie that is no number makes RequestChallenge answer E_UNEXPECTED": (
         "reference/lock.py", "            return fail(codes.E_INVALIDARG)\n        refused = _REQUEST_REFUSED",
         "            return None\n        refused = _REQUEST_REFUSED", "structure.argument-types"),
@@ -62,7 +61,6 @@ MUTANTS = {
     "a locked session manager answers Applications with E_NOTIMPL": (
         "reference/manager.py", "            return refused\n        return fail(codes.E_NOTIMPL)",
         "            pass\n        return fail(codes.E_NOTIMPL)", "lock.gate.session-manager"),
-=======
     "a sink connects for an event interface the object does not source": (
         "reference/world.py", "if name is None or name != target.event_interface:", "if name is None:",
         "structure.event-connections"),
@@ -71,7 +69,6 @@ MUTANTS = {
     "an indexed property read without its index answers E_UNEXPECTED": (
         "reference/world.py", "                return fail(codes.DISP_E_PARAMNOTOPTIONAL)\n", "                return None\n",
         "structure.property-values"),
->>>>>>> mut-r3
 }
 
 
