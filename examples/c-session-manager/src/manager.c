@@ -49,7 +49,7 @@ static HRESULT STDMETHODCALLTYPE manager_CreateSession(IMsgrSessionManager *ifac
 {
     HRESULT hr = gate(from_iface(iface));
     if (FAILED(hr)) return hr;
-    if (!session) return E_POINTER;
+    if (!session) return E_INVALIDARG;  /* the code the spec gives for an unusable out pointer */
     return cs_session_create(from_iface(iface)->base.world, session);
 }
 
@@ -58,7 +58,7 @@ static HRESULT STDMETHODCALLTYPE manager_GetLaunchingSession(IMsgrSessionManager
 {
     HRESULT hr = gate(from_iface(iface));
     if (FAILED(hr)) return hr;
-    if (!session) return E_POINTER;
+    if (!session) return E_INVALIDARG;  /* the spec lists no E_POINTER: an unusable argument */
     *session = NULL;
     if (process_id <= 0) return E_INVALIDARG;
     return E_FAIL;  /* this client never launches applications, so no process has a launching session */
