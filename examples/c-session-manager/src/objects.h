@@ -33,14 +33,12 @@ struct cs_world {
     const char *signin, *friendly_name, *address, *service_id, *service_name;
     const char *lock_id, *lock_key;
     int lock_enforced, lock_enabled;
-    struct buf log;
 };
 
 struct cs_world *cs_world_new(const char *id);
 void cs_world_close(struct cs_world *world);
 const char *cs_world_handle(struct cs_world *world, IUnknown *object);  /* register; the object's id */
 IUnknown *cs_world_lookup(struct cs_world *world, const char *id);       /* identity, no reference added */
-void cs_world_log(struct cs_world *world, const char *format, ...) __attribute__((format(printf, 2, 3)));
 struct cs_app *cs_registry_find(struct cs_world *world, const BSTR guid);
 /* Live objects someone outside the world holds: all but the contacts only the world keeps. */
 long cs_world_objects_in_use(struct cs_world *world);

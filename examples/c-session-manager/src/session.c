@@ -240,7 +240,6 @@ HRESULT cs_session_create(struct cs_world *world, IDispatch **out)
     if (!session) return E_OUTOFMEMORY;
     session->iface.lpVtbl = &session_vtbl;
     session->base.refs = 1;
-    session->base.kind = CS_SESSION;
     session->base.default_interface = "IMsgrSession";
     session->base.world = world;
     session->base.query = session_query;
