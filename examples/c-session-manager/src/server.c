@@ -803,9 +803,7 @@ static int handle(const struct json *m, int *greeted)
                 buf_puts(&o.value, ",\"interface\":");
                 buf_json_string(&o.value, name);
                 buf_puts(&o.value, "}");
-            } else {
-                o.hr = E_NOINTERFACE;
-            }
+            }  /* else o.hr is what the object's QueryInterface answered */
         }
     } else if (!strcmp(op, "call")) {
         const struct json *args = json_get(m, "args");
