@@ -48,6 +48,15 @@ def test_add_contact_reports_with_on_contact_list_add(local, private, v):
     assert isinstance(contact, ObjRef), "OnContactListAdd carried no contact object"
     assert local.get(contact, "SigninName").value.lower() == name.lower(), "OnContactListAdd names another user"
     assert_hr(local.call(private, "AddContact", 12345, ""), v.E_INVALIDARG, "AddContact with a number for a name")
+    # a name outside ASCII (structure.unicode-text): whether the service takes it is its own affair (the event's
+    # hr), but the contact the event carries is still the user the call named
+    name = f"zoë-€-\U0001F600-{uuid.uuid4().hex[:6]}@msgrspec.invalid"
+    assert_ok(local.call(private, "AddContact", name, ""), f"AddContact({name!r})")
+    contact = wait_for(local, named(PRIVATE, "OnContactListAdd"), f"OnContactListAdd for {name!r}").args[1]
+    assert isinstance(contact, ObjRef), f"OnContactListAdd for {name!r} carried no contact object"
+    signin = local.get(contact, "SigninName").value
+    assert isinstance(signin, str) and signin.lower() == name.lower(), \
+        f"OnContactListAdd names {signin!r}, not {name!r}"
 
 
 @pytest.mark.requirement("private.add-contact.null-name")
