@@ -58,7 +58,7 @@ struct cs_events {
 void cs_events_init(struct cs_events *events, struct cs_base *owner, const IID *diid, const char *name,
                     void (*on_advise)(struct cs_base *owner));
 void cs_events_clear(struct cs_events *events);
-/* Fire the event `name` into every sink, arguments in declaration order (they stay the caller's). */
+/* Fire the event `name` into every sink, arguments in declaration order (they stay the caller's; NULL if none). */
 void cs_fire(struct cs_events *events, const char *name, UINT argc, VARIANT *args);
 HRESULT cs_events_query(struct cs_events *events, REFIID riid, void **out);
 

@@ -60,9 +60,7 @@ void cs_world_close(struct cs_world *world)
 {
     struct cs_app *app, *next;
     size_t i;
-    VARIANT none;
-    cs_variant_init(&none);
-    cs_world_fire_managers(world, "OnAppShutdown", 0, &none);
+    cs_world_fire_managers(world, "OnAppShutdown", 0, NULL);  /* no arguments */
     for (i = 0; i < world->handle_count; i++) IUnknown_Release(world->handles[i].identity);
     free(world->handles);
     for (i = 0; i < world->contact_count; i++) IDispatch_Release(cs_contact_dispatch(world->contacts[i]));
