@@ -239,13 +239,14 @@ def test_guid_in_other_forms_is_refused(local, manager, v):
 @pytest.mark.requirement("session-manager.register.path-unresolved")
 def test_unresolvable_path_fails_and_registers_nothing(local, manager, v):
     """Erratum register-path-relative: the method wants an absolute path. A relative one does not resolve, nor
-    does a UNC path without its server or share name, nor one with a character no Windows file name has."""
+    does one whose drive is no letter, a UNC path without its server or share name, or a path with a character
+    no Windows file name has."""
     assert_ok(local.connect(manager, "DMsgrSessionManagerEvents"), "connect DMsgrSessionManagerEvents")
     guid = new_guid()
     for relative in ("msgrspec\\probe.exe", "x\\msgrspec\\probe.exe", "\\msgrspec\\probe.exe", "C:msgrspec\\probe.exe"):
         assert_hr(register(local, manager, guid, path=relative), v.E_FAIL, f"the relative bstrPath {relative!r}")
-    for broken in ("\\\\msgrspec-server", "\\\\msgrspec-server\\\\probe.exe", "\\\\\\share\\probe.exe",
-                   "C:\\msgrspec\\probe|.exe"):
+    for broken in ("@:\\msgrspec\\probe.exe", "~:\\msgrspec\\probe.exe", "\\\\msgrspec-server",
+                   "\\\\msgrspec-server\\\\probe.exe", "\\\\\\share\\probe.exe", "C:\\msgrspec\\probe|.exe"):
         assert_hr(register(local, manager, guid, path=broken), v.E_FAIL, f"the bstrPath {broken!r}")
     seen: list = []
     barrier(local, manager, seen)
