@@ -117,7 +117,6 @@ static HRESULT STDMETHODCALLTYPE manager_RegisterApplication(IMsgrSessionManager
     app->name = name ? cs_bstr_copy(name) : cs_bstr_ascii("");
     app->url = url ? cs_bstr_copy(url) : cs_bstr_ascii("");
     app->path = cs_bstr_copy(path);
-    app->flags = flags;
     app->next = world->apps;
     world->apps = app;
     cs_variant_init(&arg);

@@ -8,8 +8,7 @@
 
 /* -- the application registry: one machine's list of registered applications ------------------- */
 struct cs_app {
-    BSTR guid, name, url, path;
-    LONG flags;
+    BSTR guid, name, url, path;  /* its flags are always 0, the only value RegisterApplication takes */
     struct cs_app *next;
 };
 
