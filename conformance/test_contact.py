@@ -97,6 +97,11 @@ def test_property_refuses_an_index_outside_mcontactproperty(local, v):
               f"get Property({FOREIGN_INDEX}), not an MCONTACTPROPERTY")
     assert_hr(local.put(contact, "Property", "msgrspec", FOREIGN_INDEX), v.E_INVALIDARG,
               f"put Property({FOREIGN_INDEX}), not an MCONTACTPROPERTY")
+    # text that is no number cannot be an MCONTACTPROPERTY either; IDispatch::Invoke, which cannot convert it,
+    # refuses it with DISP_E_TYPEMISMATCH before the object sees it (structure.argument-types)
+    text = local.get(contact, "Property", "not a number")
+    assert text.hr & 0xFFFFFFFF in (v.E_INVALIDARG, v.DISP_E_TYPEMISMATCH), \
+        f"get Property('not a number') answered 0x{text.hr & 0xFFFFFFFF:08X}, not E_INVALIDARG or DISP_E_TYPEMISMATCH"
 
 
 @pytest.mark.requirement("contact.property.known-indexes")
