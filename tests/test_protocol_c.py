@@ -182,6 +182,20 @@ def test_an_object_handed_out_again_keeps_its_reference(server):
     assert run.returncode == 0, run.stderr
 
 
+def test_a_contact_property_it_does_not_declare_is_not_found(server):
+    """docs/protocol.md: get and put of an accessor the interface does not declare answer DISP_E_MEMBERNOTFOUND,
+    on a contact (IMessengerContact, outside the suite's generated access cases) as on the API's objects."""
+    w = {"world": "w1", "party": "local"}
+    answers, run = talk(
+        server, HELLO, {"id": 1, "op": "open_world"}, {"id": 2, "op": "contact", **w, "signin": "bob@msgrspec.example"},
+        *({"id": i, "op": op, **w, "object": {"object": "w1.o1", "interface": "IMessengerContact"},
+           "property": "NoSuchProperty", **extra} for i, op, extra in ((3, "get", {}), (4, "put", {"value": 1}))),
+        {"id": 5, "op": "shutdown"})
+    assert answers[2]["result"]["value"]["object"] == "w1.o1", answers[2]
+    assert [a["result"]["hr"] for a in answers[3:5]] == [0x80020003] * 2, answers[3:5]
+    assert run.returncode == 0, run.stderr
+
+
 def test_protocol_errors(server):
     answers, run = talk(server, {"id": 1, "op": "open_world"}, HELLO,
                         {"id": 2, "op": "events", "world": "w9", "party": "local"},
