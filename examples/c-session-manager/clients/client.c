@@ -128,9 +128,11 @@ static HRESULT STDMETHODCALLTYPE sink_GetIDsOfNames(IDispatch *iface, REFIID rii
     return E_NOTIMPL;
 }
 
+/* Events come with positional arguments only: no named ones (DISPPARAMS: cNamedArgs counts the entries of
+ * rgdispidNamedArgs). */
 static int arg_is(DISPPARAMS *params, UINT count, UINT from_last, VARTYPE type)
 {
-    return params->cArgs == count && V_VT(&params->rgvarg[from_last]) == type;
+    return params->cArgs == count && !params->cNamedArgs && V_VT(&params->rgvarg[from_last]) == type;
 }
 
 /* Arguments arrive last first: rgvarg[0] is the event's last parameter. */
@@ -215,9 +217,23 @@ static HRESULT advise(IUnknown *object, struct sink *sink, IConnectionPoint **po
     return hr;
 }
 
+/* Whether two interface pointers belong to one object: the same IUnknown (COM's rule of object identity). */
+static int same_object(IUnknown *a, IUnknown *b)
+{
+    IUnknown *identity_a = NULL, *identity_b = NULL;
+    int same;
+    IUnknown_QueryInterface(a, &IID_IUnknown, (void **)&identity_a);
+    IUnknown_QueryInterface(b, &IID_IUnknown, (void **)&identity_b);
+    same = identity_a && identity_a == identity_b;
+    if (identity_a) IUnknown_Release(identity_a);
+    if (identity_b) IUnknown_Release(identity_b);
+    return same;
+}
+
 /* The connection point's own members, as COM documents them (IConnectionPoint, IConnectionPointContainer,
- * IUnknown): it names its outgoing interface, answers QueryInterface for itself with a reference added, and
- * refuses NULL out pointers with E_POINTER (in-process only: the marshaller would refuse them first). */
+ * IUnknown): it names its outgoing interface and its container (the object), answers QueryInterface for itself
+ * with a reference added and refuses other interfaces, and refuses NULL out pointers with E_POINTER
+ * (in-process only: the marshaller would refuse them first). */
 static void connection_point_contract(IUnknown *object, IConnectionPoint *point, const IID *diid)
 {
     IConnectionPointContainer *container = NULL;
@@ -228,14 +244,30 @@ static void connection_point_contract(IUnknown *object, IConnectionPoint *point,
     memset(&iid, 0, sizeof(iid));
     expect_hr("GetConnectionInterface", IConnectionPoint_GetConnectionInterface(point, &iid), S_OK);
     expect("GetConnectionInterface names the event interface", IsEqualIID(&iid, diid));
+    /* an interface pointer handed out carries a reference of the caller's (COM's rule), which AddRef's answer
+     * shows in-process: the server keeps one count per object (its README), and a proxy keeps counts of its own */
+    before = IUnknown_AddRef(object);
+    IUnknown_Release(object);
+    expect_hr("GetConnectionPointContainer", IConnectionPoint_GetConnectionPointContainer(point, &container), S_OK);
+    if (in_process) {
+        after = IUnknown_AddRef(object);
+        IUnknown_Release(object);
+        expect_long("references after GetConnectionPointContainer", (long)after, (long)before + 1);
+    }
+    expect("GetConnectionPointContainer gives the object itself", container && same_object((IUnknown *)container,
+                                                                                           object));
+    if (container) IConnectionPointContainer_Release(container), container = NULL;
     expect_hr("QueryInterface(IUnknown) on the connection point",
               IConnectionPoint_QueryInterface(point, &IID_IUnknown, (void **)&unknown), S_OK);
-    if (unknown) IUnknown_Release(unknown);
+    if (unknown) IUnknown_Release(unknown), unknown = NULL;
+    expect_hr("QueryInterface(IMsgrSession) on the connection point",
+              IConnectionPoint_QueryInterface(point, &IID_IMsgrSession, (void **)&unknown), E_NOINTERFACE);
+    if (unknown) IUnknown_Release(unknown), unknown = NULL;
     before = IConnectionPoint_AddRef(point);
     IConnectionPoint_Release(point);
     expect_hr("QueryInterface(IConnectionPoint) on the connection point",
               IConnectionPoint_QueryInterface(point, &IID_IConnectionPoint, (void **)&again), S_OK);
-    if (in_process) {  /* AddRef's count is meant for tests; a proxy keeps counts of its own */
+    if (in_process) {
         after = IConnectionPoint_AddRef(point);
         IConnectionPoint_Release(point);
         expect_long("references after QueryInterface on the connection point", (long)after, (long)before + 1);
@@ -243,6 +275,10 @@ static void connection_point_contract(IUnknown *object, IConnectionPoint *point,
     if (again) IConnectionPoint_Release(again);
     if (!in_process) return;
     expect_hr("GetConnectionInterface(NULL)", IConnectionPoint_GetConnectionInterface(point, NULL), E_POINTER);
+    expect_hr("GetConnectionPointContainer(NULL)", IConnectionPoint_GetConnectionPointContainer(point, NULL),
+              E_POINTER);
+    expect_hr("QueryInterface on the connection point with a NULL out pointer",
+              IConnectionPoint_QueryInterface(point, &IID_IConnectionPoint, NULL), E_POINTER);
     if (SUCCEEDED(IUnknown_QueryInterface(object, &IID_IConnectionPointContainer, (void **)&container))) {
         expect_hr("FindConnectionPoint(NULL)", IConnectionPointContainer_FindConnectionPoint(container, diid, NULL),
                   E_POINTER);
@@ -457,6 +493,8 @@ static void lock_comes_up(IMsgrLock *lock, IUnknown *object, struct sink *sink, 
     LockStatus status = -1;
     expect_hr("get_Status before any sink", IMsgrLock_get_Status(lock, &status), S_OK);
     expect_long("Status before any sink", status, LOCK_NOTINITIALIZED);
+    if (in_process)  /* E_POINTER is the one failure the spec gives Status */
+        expect_hr("get_Status(NULL)", IMsgrLock_get_Status(lock, NULL), E_POINTER);
     expect_hr("RequestChallenge before any sink", IMsgrLock_RequestChallenge(lock, 1), MSGR_E_API_NOTINITIALIZED);
     advise(object, sink, point, cookie);
     expect_long("OnLockEnable events", sink->enables, 1);
@@ -628,7 +666,7 @@ done:
 int wmain(int argc, WCHAR **argv)
 {
     DWORD context, manager_cookie = 0, private_cookie = 0;
-    IMsgrSessionManager *manager = NULL;
+    IMsgrSessionManager *manager = NULL, *older = NULL;
     IMessengerPrivate *private = NULL;
     IMsgrLock *manager_lock = NULL, *private_lock = NULL;
     IConnectionPoint *manager_point = NULL, *private_point = NULL;
@@ -658,8 +696,13 @@ int wmain(int argc, WCHAR **argv)
     create_right_after_the_last_release(context);
     if (in_process) unloads_only_when_idle();
 
+    /* a session manager made before this one and released while this one lives: this one must still hear of
+     * registrations (session_flow counts its OnAppRegistered) */
+    expect_hr("CoCreateInstance(MsgrSessionManager) to release early", CoCreateInstance(&CLSID_MsgrSessionManager,
+              NULL, context, &IID_IMsgrSessionManager, (void **)&older), S_OK);
     hr = CoCreateInstance(&CLSID_MsgrSessionManager, NULL, context, &IID_IMsgrSessionManager, (void **)&manager);
     expect_hr("CoCreateInstance(MsgrSessionManager)", hr, S_OK);
+    if (older) IMsgrSessionManager_Release(older);
     if (FAILED(hr)) goto done;
     expect_hr("QueryInterface(IMsgrLock)", IMsgrSessionManager_QueryInterface(manager, &IID_IMsgrLock,
                                                                               (void **)&manager_lock), S_OK);
