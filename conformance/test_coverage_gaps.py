@@ -168,8 +168,8 @@ def test_an_argument_that_cannot_take_its_type_is_refused(local, spec, profile):
 
 
 #: text outside ASCII: two-byte, three-byte (क, U+0915, has the lowest lead byte, 0xE0) and four-byte UTF-8 (a
-#: surrogate pair in UTF-16), within the 30 characters LocalAddress holds
-UNICODE_TEXT = "Zoë € क 中文 \U0001F600 ok"
+#: surrogate pair in UTF-16; U+10000 is the first of them), within the 30 characters LocalAddress holds
+UNICODE_TEXT = "Zoë € क 中文 \U0001F600 \U00010000 ok"
 
 
 @pytest.mark.requirement("structure.unicode-text")

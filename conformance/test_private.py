@@ -50,8 +50,8 @@ def test_add_contact_reports_with_on_contact_list_add(local, private, v):
     assert_hr(local.call(private, "AddContact", 12345, ""), v.E_INVALIDARG, "AddContact with a number for a name")
     # a name outside ASCII (structure.unicode-text): whether the service takes it is its own affair (the event's
     # hr), but the contact the event carries is still the user the call named. Two-byte (ë, č), three-byte (€)
-    # and four-byte UTF-8 (U+1F600, U+10348)
-    name = f"zoë-č-€-\U0001F600-\U00010348-{uuid.uuid4().hex[:6]}@msgrspec.invalid"
+    # and four-byte UTF-8 (U+1F600, U+10348, and U+10FFFD of the last plane)
+    name = f"zoë-č-€-\U0001F600-\U00010348-\U0010FFFD-{uuid.uuid4().hex[:6]}@msgrspec.invalid"
     assert_ok(local.call(private, "AddContact", name, ""), f"AddContact({name!r})")
     contact = wait_for(local, named(PRIVATE, "OnContactListAdd"), f"OnContactListAdd for {name!r}").args[1]
     assert isinstance(contact, ObjRef), f"OnContactListAdd for {name!r} carried no contact object"

@@ -226,9 +226,9 @@ def test_over_long_registration_values_are_refused(local, manager, v):
 def test_guid_in_other_forms_is_refused(local, manager, v):
     """Erratum guid-text-format: braces and upper-case hexadecimal digits."""
     guid = new_guid()
-    # the last two have the registry form's length: the opening brace is wrong, or the dashes are
+    # the last three have the registry form's length: the opening brace is wrong, the closing one, or the dashes
     for other in (guid.lower(), guid.strip("{}"), "{" + guid.strip("{}").lower() + "}", "not a guid",
-                  "{" + "G" * 8 + guid[9:], guid + "\n", "(" + guid[1:], guid.replace("-", "_")):
+                  "{" + "G" * 8 + guid[9:], guid + "\n", "(" + guid[1:], guid[:-1] + ")", guid.replace("-", "_")):
         assert_hr(register(local, manager, other), v.E_INVALIDARG, f"RegisterApplication({other!r})")
     assert_ok(register(local, manager, guid), "RegisterApplication in registry form")
     session = session_for(local, manager)
