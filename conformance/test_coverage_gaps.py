@@ -215,9 +215,9 @@ def test_only_a_property_can_be_read_or_written(local, spec, profile):
     assert not wrong, "\n".join(wrong)
 
 
-#: text outside ASCII: two-byte, three-byte and four-byte UTF-8 (a surrogate pair in UTF-16), within the
-#: 30 characters LocalAddress holds
-UNICODE_TEXT = "Zoë € 中文 \U0001F600 ok"
+#: text outside ASCII: two-byte, three-byte (क, U+0915, has the lowest lead byte, 0xE0) and four-byte UTF-8 (a
+#: surrogate pair in UTF-16; U+10000 is the first of them), within the 30 characters LocalAddress holds
+UNICODE_TEXT = "Zoë € क 中文 \U0001F600 \U00010000 ok"
 
 
 @pytest.mark.requirement("structure.unicode-text")
@@ -233,7 +233,7 @@ def test_text_outside_ascii_comes_back_as_written(local, profile):
 def test_a_disconnected_sink_gets_no_events(local, spec, profile):
     values = SpecValues(spec)
     manager = unlocked(local, "MsgrSessionManager", profile)
-    kept, dropped = (local.connect(manager, "DMsgrSessionManagerEvents") for _ in range(2))
+    dropped, kept = (local.connect(manager, "DMsgrSessionManagerEvents") for _ in range(2))  # not the last one
     assert succeeded(kept.hr) and succeeded(dropped.hr), f"connect answered {hex_hr(kept.hr)}, {hex_hr(dropped.hr)}"
     gone = local.disconnect(manager, dropped.value)
     assert succeeded(gone.hr), f"disconnecting a connected sink answered {hex_hr(gone.hr)}"

@@ -48,6 +48,16 @@ def test_add_contact_reports_with_on_contact_list_add(local, private, v):
     assert isinstance(contact, ObjRef), "OnContactListAdd carried no contact object"
     assert local.get(contact, "SigninName").value.lower() == name.lower(), "OnContactListAdd names another user"
     assert_hr(local.call(private, "AddContact", 12345, ""), v.E_INVALIDARG, "AddContact with a number for a name")
+    # a name outside ASCII (structure.unicode-text): whether the service takes it is its own affair (the event's
+    # hr), but the contact the event carries is still the user the call named. Two-byte (ë, č), three-byte (€)
+    # and four-byte UTF-8 (U+1F600, U+10348, and U+10FFFD of the last plane)
+    name = f"zoë-č-€-\U0001F600-\U00010348-\U0010FFFD-{uuid.uuid4().hex[:6]}@msgrspec.invalid"
+    assert_ok(local.call(private, "AddContact", name, ""), f"AddContact({name!r})")
+    contact = wait_for(local, named(PRIVATE, "OnContactListAdd"), f"OnContactListAdd for {name!r}").args[1]
+    assert isinstance(contact, ObjRef), f"OnContactListAdd for {name!r} carried no contact object"
+    signin = local.get(contact, "SigninName").value
+    assert isinstance(signin, str) and signin.lower() == name.lower(), \
+        f"OnContactListAdd names {signin!r}, not {name!r}"
 
 
 @pytest.mark.requirement("private.add-contact.null-name")
@@ -82,3 +92,4 @@ def test_enable_alert_events_wants_long_site_ids(local, private, v):
     assert_hr(local.call(private, "EnableAlertEvents", [1, "not a site id"]), v.E_INVALIDARG,
               "EnableAlertEvents with a string among the site IDs")
     assert_hr(local.call(private, "EnableAlertEvents", [1, 2]), v.S_OK, "EnableAlertEvents with LONG site IDs")
+    assert_hr(local.call(private, "EnableAlertEvents", [3]), v.S_OK, "EnableAlertEvents again, with other site IDs")

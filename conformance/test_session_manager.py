@@ -17,6 +17,8 @@ from msgrspec.suite import (
 
 #: the run's hypothesis profile (derandomized unless --msgrspec-explore), plus fixtures used inside @given
 PROPERTY = settings(suppress_health_check=[HealthCheck.function_scoped_fixture])
+#: sessions made and held in one test: more than a small table of objects would hold
+SESSIONS_AT_ONCE = 24
 BRACED_GUID = re.compile(r"^\{[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}\}$")
 
 
@@ -61,15 +63,16 @@ def test_create_session_gives_a_new_object_each_time(local, manager, v):
 
 @pytest.mark.requirement("session-manager.create.session-id")
 def test_session_id_is_a_braced_guid_unique_per_session(local, manager):
+    """Many sessions of one manager, all held at once: no two of them share an ID."""
     seen = set()
-    for _ in range(3):
+    for _ in range(SESSIONS_AT_ONCE):
         session = session_for(local, manager)
         answer = local.get(session, "SessionID")
         assert_ok(answer, "get SessionID")
         assert isinstance(answer.value, str) and BRACED_GUID.match(answer.value), \
             f"SessionID {answer.value!r} is not a GUID in braces"
         seen.add(answer.value.upper())
-    assert len(seen) == 3, "sessions share SessionIDs"
+    assert len(seen) == SESSIONS_AT_ONCE, "sessions share SessionIDs"
 
 
 @pytest.mark.requirement("session-manager.create.ready-state")
@@ -121,10 +124,15 @@ def test_unknown_process_has_no_launching_session(local, manager, v):
 
 @pytest.mark.requirement("session-manager.register.success")
 def test_registered_application_can_be_named_by_sessions(local, manager, v):
+    """Erratum register-path-relative: the path is absolute, a drive letter (any of A to Z) with its root or a
+    UNC share (names of one character are names too); each form registers."""
     guid = new_guid()
     assert_hr(register(local, manager, guid), v.S_OK, "RegisterApplication")
     session = session_for(local, manager)
     assert_hr(local.put(session, "Application", guid), v.S_OK, "put Application with the registered GUID")
+    for path in ("Z:\\msgrspec\\probe.exe", "a:\\probe.exe", "\\\\msgrspec-server\\share\\probe.exe",
+                 "\\\\m\\s\\probe.exe"):
+        assert_hr(register(local, manager, new_guid(), path=path), v.S_OK, f"RegisterApplication with {path!r}")
 
 
 @pytest.mark.requirement("session-manager.register.success", "session-manager.unregister.success")
@@ -218,8 +226,9 @@ def test_over_long_registration_values_are_refused(local, manager, v):
 def test_guid_in_other_forms_is_refused(local, manager, v):
     """Erratum guid-text-format: braces and upper-case hexadecimal digits."""
     guid = new_guid()
+    # the last three have the registry form's length: the opening brace is wrong, the closing one, or the dashes
     for other in (guid.lower(), guid.strip("{}"), "{" + guid.strip("{}").lower() + "}", "not a guid",
-                  "{" + "G" * 8 + guid[9:], guid + "\n"):
+                  "{" + "G" * 8 + guid[9:], guid + "\n", "(" + guid[1:], guid[:-1] + ")", guid.replace("-", "_")):
         assert_hr(register(local, manager, other), v.E_INVALIDARG, f"RegisterApplication({other!r})")
     assert_ok(register(local, manager, guid), "RegisterApplication in registry form")
     session = session_for(local, manager)
@@ -229,10 +238,16 @@ def test_guid_in_other_forms_is_refused(local, manager, v):
 
 @pytest.mark.requirement("session-manager.register.path-unresolved")
 def test_unresolvable_path_fails_and_registers_nothing(local, manager, v):
-    """Erratum register-path-relative: the method wants an absolute path; a relative one does not resolve."""
+    """Erratum register-path-relative: the method wants an absolute path. A relative one does not resolve, nor
+    does one whose drive is no letter, a UNC path without its server or share name, or a path with a character
+    no Windows file name has."""
     assert_ok(local.connect(manager, "DMsgrSessionManagerEvents"), "connect DMsgrSessionManagerEvents")
     guid = new_guid()
-    assert_hr(register(local, manager, guid, path="msgrspec\\probe.exe"), v.E_FAIL, "a relative bstrPath")
+    for relative in ("msgrspec\\probe.exe", "x\\msgrspec\\probe.exe", "\\msgrspec\\probe.exe", "C:msgrspec\\probe.exe"):
+        assert_hr(register(local, manager, guid, path=relative), v.E_FAIL, f"the relative bstrPath {relative!r}")
+    for broken in ("@:\\msgrspec\\probe.exe", "~:\\msgrspec\\probe.exe", "\\\\msgrspec-server",
+                   "\\\\msgrspec-server\\\\probe.exe", "\\\\\\share\\probe.exe", "C:\\msgrspec\\probe|.exe"):
+        assert_hr(register(local, manager, guid, path=broken), v.E_FAIL, f"the bstrPath {broken!r}")
     seen: list = []
     barrier(local, manager, seen)
     assert not [e for e in seen if e.name == "OnAppRegistered" and e.args == (guid,)], \

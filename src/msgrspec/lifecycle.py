@@ -139,11 +139,11 @@ class LockDriver(Driver):
         if operation.arguments == "right-response":
             if not (self.profile.lock_id and self.profile.lock_key):
                 pytest.skip("not applicable: the profile gives no test ID/key pair for Lock and Key")
-            key = self.profile.lock_key
-        else:
-            key = "certainly not the key"
-        return local.call(self.lock, "SendResponse", self.profile.lock_id or "msgrspec",
-                          lock_response(self.challenge, key), self.cookie)
+            response = lock_response(self.challenge, self.profile.lock_key)
+        else:  # a near miss: the digest (of the right key, if the profile gives it) with its first digit changed
+            digest = lock_response(self.challenge, self.profile.lock_key or "certainly not the key")
+            response = ("1" if digest[0] == "0" else "0") + digest[1:]
+        return local.call(self.lock, "SendResponse", self.profile.lock_id or "msgrspec", response, self.cookie)
 
     def state(self, party: int) -> Any:
         answer = self.parties[0].get(self.lock, "Status")

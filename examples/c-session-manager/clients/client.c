@@ -6,9 +6,12 @@
  *
  * It creates every coclass the registered type library describes, creates an object again right after
  * releasing the last one (a local server on its way out), passes the Lock and Key exchange with
- * an event sink of its own, fails it on purpose on a second object, then walks the session flow of the
- * overview. Every HRESULT is checked against the code the header names; any difference is printed and
- * makes the exit status 1. The last line is "msgrsc-client: PASS ..." or "msgrsc-client: FAIL ...". */
+ * an event sink of its own, fails it on purpose on a second object, adds a contact through a third, then
+ * walks the session flow of the overview. In-process it also checks what only a C caller can do: NULL out
+ * pointers, the connection point's own members, reference counts and DllCanUnloadNow. Every HRESULT is
+ * checked against the code the spec gives (through the header's names) or, where the spec gives none, the
+ * one COM documents for the member; any difference is printed and makes the exit status 1. The last line is
+ * "msgrsc-client: PASS ..." or "msgrsc-client: FAIL ...". */
 #define COBJMACROS
 #define CONST_VTABLE
 #include <windows.h>
@@ -30,6 +33,7 @@
 #define APP_PATH L"C:\\Program Files\\msgrspec\\c-client.exe"
 
 static int checks, failures;
+static int in_process;  /* the server is the DLL, loaded here: calls the typelib marshaller would refuse are made */
 
 static void expect_hr(const char *what, HRESULT got, HRESULT expected)
 {
@@ -72,11 +76,12 @@ struct sink {
     IDispatch iface;
     LONG refs;
     const IID *diid;
-    DISPID lock_enable, lock_challenge, lock_result, app_registered, app_unregistered;
-    int enables, challenges, results, registered, unregistered, strange;
+    DISPID lock_enable, lock_challenge, lock_result, app_registered, app_unregistered, contact_list_add;
+    int enables, challenges, results, registered, unregistered, added, strange;
     VARIANT_BOOL enabled, succeeded;
-    LONG challenge_cookie, result_cookie;
+    LONG challenge_cookie, result_cookie, added_hr;
     WCHAR challenge[64], app[64];
+    IDispatch *contact;  /* the last OnContactListAdd's, with a reference of the sink's */
 };
 
 static struct sink *sink_of(IDispatch *iface)
@@ -123,9 +128,11 @@ static HRESULT STDMETHODCALLTYPE sink_GetIDsOfNames(IDispatch *iface, REFIID rii
     return E_NOTIMPL;
 }
 
+/* Events come with positional arguments only: no named ones (DISPPARAMS: cNamedArgs counts the entries of
+ * rgdispidNamedArgs). */
 static int arg_is(DISPPARAMS *params, UINT count, UINT from_last, VARTYPE type)
 {
-    return params->cArgs == count && V_VT(&params->rgvarg[from_last]) == type;
+    return params->cArgs == count && !params->cNamedArgs && V_VT(&params->rgvarg[from_last]) == type;
 }
 
 /* Arguments arrive last first: rgvarg[0] is the event's last parameter. */
@@ -148,8 +155,14 @@ static HRESULT STDMETHODCALLTYPE sink_Invoke(IDispatch *iface, DISPID id, REFIID
         if (id == sink->app_registered) sink->registered++;
         else sink->unregistered++;
         lstrcpynW(sink->app, V_BSTR(&params->rgvarg[0]), 64);
+    } else if (id == sink->contact_list_add && arg_is(params, 2, 0, VT_DISPATCH) && arg_is(params, 2, 1, VT_I4)) {
+        sink->added++;
+        sink->added_hr = V_I4(&params->rgvarg[1]);
+        if (sink->contact) IDispatch_Release(sink->contact);
+        sink->contact = V_DISPATCH(&params->rgvarg[0]);
+        if (sink->contact) IDispatch_AddRef(sink->contact);
     } else if (id == sink->lock_enable || id == sink->lock_challenge || id == sink->lock_result ||
-               id == sink->app_registered || id == sink->app_unregistered) {
+               id == sink->app_registered || id == sink->app_unregistered || id == sink->contact_list_add) {
         sink->strange++;  /* a known event with arguments of the wrong number or type */
     }
     return S_OK;
@@ -185,6 +198,7 @@ static void sink_init(struct sink *sink, ITypeLib *lib, const IID *diid, int man
     sink->lock_result = event_id(lib, diid, L"OnLockResult");
     sink->app_registered = manager ? event_id(lib, diid, L"OnAppRegistered") : DISPID_UNKNOWN;
     sink->app_unregistered = manager ? event_id(lib, diid, L"OnAppUnRegistered") : DISPID_UNKNOWN;
+    sink->contact_list_add = manager ? DISPID_UNKNOWN : event_id(lib, diid, L"OnContactListAdd");
 }
 
 static HRESULT advise(IUnknown *object, struct sink *sink, IConnectionPoint **point, DWORD *cookie)
@@ -201,6 +215,84 @@ static HRESULT advise(IUnknown *object, struct sink *sink, IConnectionPoint **po
     hr = IConnectionPoint_Advise(*point, (IUnknown *)&sink->iface, cookie);
     expect_hr("Advise", hr, S_OK);
     return hr;
+}
+
+/* Whether two interface pointers belong to one object: the same IUnknown (COM's rule of object identity). */
+static int same_object(IUnknown *a, IUnknown *b)
+{
+    IUnknown *identity_a = NULL, *identity_b = NULL;
+    int same;
+    IUnknown_QueryInterface(a, &IID_IUnknown, (void **)&identity_a);
+    IUnknown_QueryInterface(b, &IID_IUnknown, (void **)&identity_b);
+    same = identity_a && identity_a == identity_b;
+    if (identity_a) IUnknown_Release(identity_a);
+    if (identity_b) IUnknown_Release(identity_b);
+    return same;
+}
+
+/* The connection point's own members, as COM documents them (IConnectionPoint, IConnectionPointContainer,
+ * IUnknown): it names its outgoing interface and its container (the object), answers QueryInterface for itself
+ * with a reference added and refuses other interfaces, and refuses NULL out pointers with E_POINTER
+ * (in-process only: the marshaller would refuse them first). */
+static void connection_point_contract(IUnknown *object, IConnectionPoint *point, const IID *diid)
+{
+    IConnectionPointContainer *container = NULL;
+    IConnectionPoint *again = NULL;
+    IUnknown *unknown = NULL;
+    IID iid;
+    ULONG before, after;
+    memset(&iid, 0, sizeof(iid));
+    expect_hr("GetConnectionInterface", IConnectionPoint_GetConnectionInterface(point, &iid), S_OK);
+    expect("GetConnectionInterface names the event interface", IsEqualIID(&iid, diid));
+    /* an interface pointer handed out carries a reference of the caller's (COM's rule), which AddRef's answer
+     * shows in-process: the server keeps one count per object (its README), and a proxy keeps counts of its own */
+    before = IUnknown_AddRef(object);
+    IUnknown_Release(object);
+    expect_hr("GetConnectionPointContainer", IConnectionPoint_GetConnectionPointContainer(point, &container), S_OK);
+    if (in_process) {
+        after = IUnknown_AddRef(object);
+        IUnknown_Release(object);
+        expect_long("references after GetConnectionPointContainer", (long)after, (long)before + 1);
+    }
+    expect("GetConnectionPointContainer gives the object itself", container && same_object((IUnknown *)container,
+                                                                                           object));
+    if (container) IConnectionPointContainer_Release(container), container = NULL;
+    expect_hr("QueryInterface(IUnknown) on the connection point",
+              IConnectionPoint_QueryInterface(point, &IID_IUnknown, (void **)&unknown), S_OK);
+    if (unknown) IUnknown_Release(unknown), unknown = NULL;
+    expect_hr("QueryInterface(IMsgrSession) on the connection point",
+              IConnectionPoint_QueryInterface(point, &IID_IMsgrSession, (void **)&unknown), E_NOINTERFACE);
+    if (unknown) IUnknown_Release(unknown), unknown = NULL;
+    before = IConnectionPoint_AddRef(point);
+    IConnectionPoint_Release(point);
+    expect_hr("QueryInterface(IConnectionPoint) on the connection point",
+              IConnectionPoint_QueryInterface(point, &IID_IConnectionPoint, (void **)&again), S_OK);
+    if (in_process) {
+        after = IConnectionPoint_AddRef(point);
+        IConnectionPoint_Release(point);
+        expect_long("references after QueryInterface on the connection point", (long)after, (long)before + 1);
+    }
+    if (again) IConnectionPoint_Release(again);
+    if (!in_process) return;
+    expect_hr("GetConnectionInterface(NULL)", IConnectionPoint_GetConnectionInterface(point, NULL), E_POINTER);
+    expect_hr("GetConnectionPointContainer(NULL)", IConnectionPoint_GetConnectionPointContainer(point, NULL),
+              E_POINTER);
+    expect_hr("QueryInterface on the connection point with a NULL out pointer",
+              IConnectionPoint_QueryInterface(point, &IID_IConnectionPoint, NULL), E_POINTER);
+    if (SUCCEEDED(IUnknown_QueryInterface(object, &IID_IConnectionPointContainer, (void **)&container))) {
+        expect_hr("FindConnectionPoint(NULL)", IConnectionPointContainer_FindConnectionPoint(container, diid, NULL),
+                  E_POINTER);
+        IConnectionPointContainer_Release(container);
+    }
+}
+
+/* DllCanUnloadNow of the in-process server, as CoFreeUnusedLibraries calls it: S_OK only while no object of the
+ * DLL is in use (COM's contract for it). E_UNEXPECTED if the DLL is not loaded here. */
+static HRESULT can_unload_now(void)
+{
+    HMODULE dll = GetModuleHandleW(L"msgrsc.dll");
+    FARPROC can_unload = dll ? GetProcAddress(dll, "DllCanUnloadNow") : NULL;
+    return can_unload ? ((HRESULT (WINAPI *)(void))(void *)can_unload)() : E_UNEXPECTED;
 }
 
 /* -- the lock's response: MD5 of the challenge followed by the key, in hexadecimal (CryptoAPI) ------ */
@@ -318,6 +410,18 @@ static void create_right_after_the_last_release(DWORD context)
     }
 }
 
+/* In-process: DllCanUnloadNow answers S_FALSE while an object of the DLL is alive and S_OK once it is released. */
+static void unloads_only_when_idle(void)
+{
+    IMsgrSessionManager *manager = NULL;
+    expect_hr("CoCreateInstance(MsgrSessionManager)", CoCreateInstance(&CLSID_MsgrSessionManager, NULL,
+              CLSCTX_INPROC_SERVER, &IID_IMsgrSessionManager, (void **)&manager), S_OK);
+    if (!manager) return;
+    expect_hr("DllCanUnloadNow while a session manager is alive", can_unload_now(), S_FALSE);
+    IMsgrSessionManager_Release(manager);
+    expect_hr("DllCanUnloadNow once it is released", can_unload_now(), S_OK);
+}
+
 /* -- late binding from C: IDispatch answered from the type library ---------------------------------- */
 static HRESULT call_by_name(IDispatch *object, const WCHAR *name, WORD flags, UINT argc, VARIANT *args,
                             VARIANT *result, EXCEPINFO *info)
@@ -389,6 +493,8 @@ static void lock_comes_up(IMsgrLock *lock, IUnknown *object, struct sink *sink, 
     LockStatus status = -1;
     expect_hr("get_Status before any sink", IMsgrLock_get_Status(lock, &status), S_OK);
     expect_long("Status before any sink", status, LOCK_NOTINITIALIZED);
+    if (in_process)  /* E_POINTER is the one failure the spec gives Status */
+        expect_hr("get_Status(NULL)", IMsgrLock_get_Status(lock, NULL), E_POINTER);
     expect_hr("RequestChallenge before any sink", IMsgrLock_RequestChallenge(lock, 1), MSGR_E_API_NOTINITIALIZED);
     advise(object, sink, point, cookie);
     expect_long("OnLockEnable events", sink->enables, 1);
@@ -422,7 +528,74 @@ static void alert_sites(IMessengerPrivate *private)
     if (sites) SafeArrayDestroy(sites);
 }
 
+/* -- a contact ------------------------------------------------------------------------------------------ */
+/* MessengerPriv, unlocked with the right key, adds a contact; OnContactListAdd hands over the contact object,
+ * which offers IDispatch and refuses an interface it lacks with E_NOINTERFACE (COM's QueryInterface contract). */
+static void add_a_contact(ITypeLib *lib, DWORD context)
+{
+    IMessengerPrivate *private = NULL;
+    IMsgrLock *lock = NULL;
+    IConnectionPoint *point = NULL;
+    IDispatch *dispatch = NULL;
+    IUnknown *other = NULL;
+    struct sink sink;
+    DWORD cookie = 0;
+    BSTR name = SysAllocString(L"carol@msgrspec.example");
+    VARIANT service;
+    VariantInit(&service);
+    expect_hr("CoCreateInstance(MessengerPriv) for a contact", CoCreateInstance(&CLSID_MessengerPriv, NULL, context,
+              &IID_IMessengerPrivate, (void **)&private), S_OK);
+    if (private && SUCCEEDED(IMessengerPrivate_QueryInterface(private, &IID_IMsgrLock, (void **)&lock))) {
+        sink_init(&sink, lib, &DIID_DMessengerPrivateEvents, 0);
+        lock_comes_up(lock, (IUnknown *)private, &sink, &point, &cookie);
+        unlock(lock, &sink, 9, LOCK_KEY, 1);
+        expect_hr("AddContact", IMessengerPrivate_AddContact(private, name, service), S_OK);
+        expect_long("OnContactListAdd events", sink.added, 1);
+        expect("OnContactListAdd reports a success", SUCCEEDED(sink.added_hr));
+        expect("OnContactListAdd carries the contact", sink.contact != NULL);
+        if (sink.contact) {
+            expect_hr("QueryInterface(IDispatch) on the contact",
+                      IDispatch_QueryInterface(sink.contact, &IID_IDispatch, (void **)&dispatch), S_OK);
+            if (dispatch) IDispatch_Release(dispatch);
+            expect_hr("QueryInterface(IMsgrSession) on the contact",
+                      IDispatch_QueryInterface(sink.contact, &IID_IMsgrSession, (void **)&other), E_NOINTERFACE);
+            if (other) IUnknown_Release(other);
+            IDispatch_Release(sink.contact);
+        }
+        expect_long("events with unexpected arguments", sink.strange, 0);
+        if (point) {
+            expect_hr("Unadvise", IConnectionPoint_Unadvise(point, cookie), S_OK);
+            IConnectionPoint_Release(point);
+        }
+        IMsgrLock_Release(lock);
+    } else {
+        expect("MessengerPriv answers QueryInterface(IMsgrLock)", 0);
+    }
+    if (private) IMessengerPrivate_Release(private);
+    SysFreeString(name);
+}
+
 /* -- the session flow of the overview ---------------------------------------------------------------- */
+/* In-process only (the marshaller refuses a NULL [out] pointer before the call): an unusable out pointer is
+ * E_INVALIDARG, the spec's code for CreateSession (session-manager.create.null-pointer) and every IMsgrSession
+ * property, and for GetLaunchingSession the code its list gives an unacceptable parameter. */
+static void null_out_pointers(IMsgrSessionManager *manager, IMsgrSession *session)
+{
+    expect_hr("CreateSession(NULL)", IMsgrSessionManager_CreateSession(manager, NULL), E_INVALIDARG);
+    expect_hr("GetLaunchingSession(NULL)", IMsgrSessionManager_GetLaunchingSession(
+              manager, (LONG)GetCurrentProcessId(), NULL), E_INVALIDARG);
+    expect_hr("get_Application(NULL)", IMsgrSession_get_Application(session, NULL), E_INVALIDARG);
+    expect_hr("get_State(NULL)", IMsgrSession_get_State(session, NULL), E_INVALIDARG);
+    expect_hr("get_RemoteAddress(NULL)", IMsgrSession_get_RemoteAddress(session, NULL), E_INVALIDARG);
+    expect_hr("get_SessionID(NULL)", IMsgrSession_get_SessionID(session, NULL), E_INVALIDARG);
+    expect_hr("get_ContextData(NULL)", IMsgrSession_get_ContextData(session, NULL), E_INVALIDARG);
+    expect_hr("get_ApplicationName(NULL)", IMsgrSession_get_ApplicationName(session, NULL), E_INVALIDARG);
+    expect_hr("get_ApplicationURL(NULL)", IMsgrSession_get_ApplicationURL(session, NULL), E_INVALIDARG);
+    expect_hr("get_Flags(NULL)", IMsgrSession_get_Flags(session, NULL), E_INVALIDARG);
+    expect_hr("get_User(NULL)", IMsgrSession_get_User(session, NULL), E_INVALIDARG);
+    expect_hr("get_LocalAddress(NULL)", IMsgrSession_get_LocalAddress(session, NULL), E_INVALIDARG);
+}
+
 static void session_flow(IMsgrSessionManager *manager, struct sink *sink)
 {
     BSTR guid = SysAllocString(APP_GUID), other = SysAllocString(OTHER_GUID), name = SysAllocString(APP_NAME);
@@ -464,6 +637,7 @@ static void session_flow(IMsgrSessionManager *manager, struct sink *sink)
     expect_hr("get_ApplicationURL", IMsgrSession_get_ApplicationURL(session, &text), S_OK);
     expect_text("ApplicationURL", text, APP_URL);
     SysFreeString(text), text = NULL;
+    if (in_process) null_out_pointers(manager, session);
     expect_hr("get_SessionID", IMsgrSession_get_SessionID(session, &text), S_OK);
     expect("SessionID is a braced GUID", text && SysStringLen(text) == 38 && text[0] == '{' && text[37] == '}');
     SysFreeString(text), text = NULL;
@@ -492,11 +666,12 @@ done:
 int wmain(int argc, WCHAR **argv)
 {
     DWORD context, manager_cookie = 0, private_cookie = 0;
-    IMsgrSessionManager *manager = NULL;
+    IMsgrSessionManager *manager = NULL, *older = NULL;
     IMessengerPrivate *private = NULL;
     IMsgrLock *manager_lock = NULL, *private_lock = NULL;
     IConnectionPoint *manager_point = NULL, *private_point = NULL;
     IDispatch *session = NULL;
+    IUnknown *refused = NULL;
     struct sink manager_sink, private_sink;
     ITypeLib *lib = NULL;
     BSTR someone = NULL;
@@ -507,6 +682,7 @@ int wmain(int argc, WCHAR **argv)
         return 2;
     }
     context = wcscmp(argv[1], L"inproc") ? CLSCTX_LOCAL_SERVER : CLSCTX_INPROC_SERVER;
+    in_process = context == CLSCTX_INPROC_SERVER;
     memset(&manager_sink, 0, sizeof(manager_sink));
     memset(&private_sink, 0, sizeof(private_sink));
     setvbuf(stdout, NULL, _IONBF, 0);
@@ -518,9 +694,15 @@ int wmain(int argc, WCHAR **argv)
 
     create_every_coclass(lib, context);
     create_right_after_the_last_release(context);
+    if (in_process) unloads_only_when_idle();
 
+    /* a session manager made before this one and released while this one lives: this one must still hear of
+     * registrations (session_flow counts its OnAppRegistered) */
+    expect_hr("CoCreateInstance(MsgrSessionManager) to release early", CoCreateInstance(&CLSID_MsgrSessionManager,
+              NULL, context, &IID_IMsgrSessionManager, (void **)&older), S_OK);
     hr = CoCreateInstance(&CLSID_MsgrSessionManager, NULL, context, &IID_IMsgrSessionManager, (void **)&manager);
     expect_hr("CoCreateInstance(MsgrSessionManager)", hr, S_OK);
+    if (older) IMsgrSessionManager_Release(older);
     if (FAILED(hr)) goto done;
     expect_hr("QueryInterface(IMsgrLock)", IMsgrSessionManager_QueryInterface(manager, &IID_IMsgrLock,
                                                                               (void **)&manager_lock), S_OK);
@@ -528,7 +710,12 @@ int wmain(int argc, WCHAR **argv)
     expect_hr("CreateSession while locked", IMsgrSessionManager_CreateSession(manager, &session), MSGR_E_API_LOCKED);
     sink_init(&manager_sink, lib, &DIID_DMsgrSessionManagerEvents, 1);
     lock_comes_up(manager_lock, (IUnknown *)manager, &manager_sink, &manager_point, &manager_cookie);
+    if (manager_point) connection_point_contract((IUnknown *)manager, manager_point, &DIID_DMsgrSessionManagerEvents);
     unlock(manager_lock, &manager_sink, 77, LOCK_KEY, 1);
+    /* an interface the object lacks: E_NOINTERFACE (COM's QueryInterface contract; the spec's qi-refused cases) */
+    expect_hr("QueryInterface(IMsgrSession) on the session manager",
+              IMsgrSessionManager_QueryInterface(manager, &IID_IMsgrSession, (void **)&refused), E_NOINTERFACE);
+    if (refused) IUnknown_Release(refused);
 
     /* a second object, unlocked with the wrong key: it stays locked */
     hr = CoCreateInstance(&CLSID_MessengerPriv, NULL, context, &IID_IMessengerPrivate, (void **)&private);
@@ -546,6 +733,7 @@ int wmain(int argc, WCHAR **argv)
         expect("MessengerPriv answers QueryInterface(IMsgrLock)", 0);
     }
 
+    add_a_contact(lib, context);
     session_flow(manager, &manager_sink);
     expect_long("events with unexpected arguments", manager_sink.strange + private_sink.strange, 0);
 
@@ -563,6 +751,8 @@ done:
     if (manager) IMsgrSessionManager_Release(manager);
     if (lib) ITypeLib_Release(lib);
     SysFreeString(someone);
+    if (in_process)  /* the contact stays with the server's world, which needs no object of the client's */
+        expect_hr("DllCanUnloadNow once every object is released", can_unload_now(), S_OK);
     CoUninitialize();
     printf("msgrsc-client: %s (%ls): %d checks, %d failed\n", failures ? "FAIL" : "PASS", argv[1], checks, failures);
     return failures ? 1 : 0;

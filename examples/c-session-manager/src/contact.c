@@ -89,7 +89,6 @@ struct cs_contact *cs_contact_for(struct cs_world *world, const char *signin)
     if (!contact) return NULL;
     contact->iface.lpVtbl = &contact_vtbl;
     contact->base.refs = 1;  /* the world's reference */
-    contact->base.kind = CS_CONTACT;
     contact->base.default_interface = "IMessengerContact";
     contact->base.world = world;
     contact->base.query = contact_query;

@@ -38,12 +38,9 @@ extern const GUID cs_GUID_NULL;
 
 struct cs_world;
 
-enum cs_kind { CS_MANAGER, CS_SESSION, CS_PRIVATE, CS_CONTACT };
-
 /* What every object carries right after its primary interface. */
 struct cs_base {
     LONG refs;
-    enum cs_kind kind;
     const char *default_interface;  /* the name an ObjRef of the object's default interface carries */
     struct cs_world *world;
     HRESULT (*query)(struct cs_base *self, REFIID riid, void **out);

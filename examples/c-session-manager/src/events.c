@@ -159,8 +159,6 @@ void cs_events_clear(struct cs_events *events)
     size_t i;
     for (i = 0; i < events->count; i++) IDispatch_Release(events->sinks[i].sink);
     free(events->sinks);
-    events->sinks = NULL;
-    events->count = events->capacity = 0;
 }
 
 HRESULT cs_events_query(struct cs_events *events, REFIID riid, void **out)

@@ -49,7 +49,7 @@ static HRESULT STDMETHODCALLTYPE manager_CreateSession(IMsgrSessionManager *ifac
 {
     HRESULT hr = gate(from_iface(iface));
     if (FAILED(hr)) return hr;
-    if (!session) return E_POINTER;
+    if (!session) return E_INVALIDARG;  /* the code the spec gives for an unusable out pointer */
     return cs_session_create(from_iface(iface)->base.world, session);
 }
 
@@ -58,7 +58,7 @@ static HRESULT STDMETHODCALLTYPE manager_GetLaunchingSession(IMsgrSessionManager
 {
     HRESULT hr = gate(from_iface(iface));
     if (FAILED(hr)) return hr;
-    if (!session) return E_POINTER;
+    if (!session) return E_INVALIDARG;  /* the spec lists no E_POINTER: an unusable argument */
     *session = NULL;
     if (process_id <= 0) return E_INVALIDARG;
     return E_FAIL;  /* this client never launches applications, so no process has a launching session */
@@ -76,21 +76,23 @@ static int share_char(WCHAR c)
     return !(c == '\\' || c == '/' || c == ':' || refused(c));
 }
 
+/* A drive letter and its root (C:\), or a UNC share (\\server\share). */
+static int absolute_prefix(const BSTR path, UINT length)
+{
+    UINT i, n;
+    if (length >= 3 && (path[0] | 32) >= 'a' && (path[0] | 32) <= 'z' && path[1] == ':' && path[2] == '\\') return 1;
+    if (length < 2 || path[0] != '\\' || path[1] != '\\') return 0;
+    for (i = 2, n = 0; i < length && share_char(path[i]); i++) n++;
+    if (!n || i >= length || path[i] != '\\') return 0;
+    for (i++, n = 0; i < length && share_char(path[i]); i++) n++;
+    return n > 0;
+}
+
 static int path_resolves(const BSTR path)
 {
-    UINT length = cs_bstr_len(path), i, start, n;
-    if (length >= 3 && (((path[0] | 32) >= 'a' && (path[0] | 32) <= 'z')) && path[1] == ':' && path[2] == '\\') {
-        start = 2;
-    } else if (length >= 2 && path[0] == '\\' && path[1] == '\\') {
-        for (i = 2, n = 0; i < length && share_char(path[i]); i++) n++;
-        if (!n || i >= length || path[i] != '\\') return 0;
-        for (i++, n = 0; i < length && share_char(path[i]); i++) n++;
-        if (!n) return 0;
-        start = 0;
-    } else {
-        return 0;
-    }
-    for (i = start; i < length; i++)
+    UINT length = cs_bstr_len(path), i;
+    if (!absolute_prefix(path, length)) return 0;
+    for (i = 0; i < length; i++)
         if (refused(path[i])) return 0;
     return 1;
 }
@@ -115,7 +117,6 @@ static HRESULT STDMETHODCALLTYPE manager_RegisterApplication(IMsgrSessionManager
     app->name = name ? cs_bstr_copy(name) : cs_bstr_ascii("");
     app->url = url ? cs_bstr_copy(url) : cs_bstr_ascii("");
     app->path = cs_bstr_copy(path);
-    app->flags = flags;
     app->next = world->apps;
     world->apps = app;
     cs_variant_init(&arg);
@@ -200,7 +201,6 @@ HRESULT cs_manager_new(struct cs_world *world, REFIID riid, void **out)
     if (!manager) return E_OUTOFMEMORY;
     manager->iface.lpVtbl = &manager_vtbl;
     manager->base.refs = 1;
-    manager->base.kind = CS_MANAGER;
     manager->base.default_interface = "IMsgrSessionManager";
     manager->base.world = world;
     manager->base.query = manager_query;

@@ -8,8 +8,7 @@
 
 /* -- the application registry: one machine's list of registered applications ------------------- */
 struct cs_app {
-    BSTR guid, name, url, path;
-    LONG flags;
+    BSTR guid, name, url, path;  /* its flags are always 0, the only value RegisterApplication takes */
     struct cs_app *next;
 };
 
@@ -33,14 +32,12 @@ struct cs_world {
     const char *signin, *friendly_name, *address, *service_id, *service_name;
     const char *lock_id, *lock_key;
     int lock_enforced, lock_enabled;
-    struct buf log;
 };
 
 struct cs_world *cs_world_new(const char *id);
 void cs_world_close(struct cs_world *world);
 const char *cs_world_handle(struct cs_world *world, IUnknown *object);  /* register; the object's id */
 IUnknown *cs_world_lookup(struct cs_world *world, const char *id);       /* identity, no reference added */
-void cs_world_log(struct cs_world *world, const char *format, ...) __attribute__((format(printf, 2, 3)));
 struct cs_app *cs_registry_find(struct cs_world *world, const BSTR guid);
 /* Live objects someone outside the world holds: all but the contacts only the world keeps. */
 long cs_world_objects_in_use(struct cs_world *world);
@@ -60,7 +57,7 @@ struct cs_events {
 void cs_events_init(struct cs_events *events, struct cs_base *owner, const IID *diid, const char *name,
                     void (*on_advise)(struct cs_base *owner));
 void cs_events_clear(struct cs_events *events);
-/* Fire the event `name` into every sink, arguments in declaration order (they stay the caller's). */
+/* Fire the event `name` into every sink, arguments in declaration order (they stay the caller's; NULL if none). */
 void cs_fire(struct cs_events *events, const char *name, UINT argc, VARIANT *args);
 HRESULT cs_events_query(struct cs_events *events, REFIID riid, void **out);
 

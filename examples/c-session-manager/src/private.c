@@ -145,7 +145,6 @@ HRESULT cs_private_new(struct cs_world *world, REFIID riid, void **out)
     if (!private) return E_OUTOFMEMORY;
     private->iface.lpVtbl = &private_vtbl;
     private->base.refs = 1;
-    private->base.kind = CS_PRIVATE;
     private->base.default_interface = "IMessengerPrivate";
     private->base.world = world;
     private->base.query = private_query;

@@ -323,7 +323,7 @@ static HRESULT target(struct cs_world *world, const struct json *ref, IUnknown *
     *identity = cs_world_lookup(world, json_string(ref, "object"));
     *itf_name = json_string(ref, "interface");
     if (!*identity) return RPC_E_DISCONNECTED;
-    if (CS_BASE(*identity)->kind == CS_CONTACT && !strcmp(*itf_name, "IMessengerContact")) return S_OK;
+    if (cs_is_contact(*identity) && !strcmp(*itf_name, "IMessengerContact")) return S_OK;
     if (!interface_named(*itf_name, &name, &iid)) return E_NOINTERFACE;
     if (FAILED(IUnknown_QueryInterface(*identity, iid, &itf))) return E_NOINTERFACE;
     IUnknown_Release((IUnknown *)itf);
@@ -767,12 +767,7 @@ static int handle(const struct json *m, int *greeted)
         return 1;
     }
     if (!strcmp(op, "output")) {
-        buf_puts(&result, "{\"text\":");
-        buf_json_string(&result, world->log.data ? world->log.data : "");
-        buf_puts(&result, "}");
-        buf_free(&world->log);
-        send_result(id, result.data);
-        buf_free(&result);
+        send_result(id, "{\"text\":\"\"}");  /* the objects log nothing; faults go to standard error */
         return 1;
     }
     if (!strcmp(op, "create")) {
@@ -798,7 +793,7 @@ static int handle(const struct json *m, int *greeted)
         void *itf = NULL;
         if ((missing = wanted(m, "object", JSON_OBJECT)) || (missing = key ? NULL : "interface")) {}
         else if (SUCCEEDED(o.hr = target(world, json_get(m, "object"), &identity, &itf_name))) {
-            if (CS_BASE(identity)->kind == CS_CONTACT && !strcmp(key, "IMessengerContact")) {
+            if (cs_is_contact(identity) && !strcmp(key, "IMessengerContact")) {
                 write_objref(&o.value, world, identity);  /* the contact's own interface, outside the header */
             } else if (!interface_named(key, &name, &iid)) o.hr = E_NOINTERFACE;
             else if (SUCCEEDED(o.hr = IUnknown_QueryInterface(identity, iid, &itf))) {
@@ -808,9 +803,7 @@ static int handle(const struct json *m, int *greeted)
                 buf_puts(&o.value, ",\"interface\":");
                 buf_json_string(&o.value, name);
                 buf_puts(&o.value, "}");
-            } else {
-                o.hr = E_NOINTERFACE;
-            }
+            }  /* else o.hr is what the object's QueryInterface answered */
         }
     } else if (!strcmp(op, "call")) {
         const struct json *args = json_get(m, "args");

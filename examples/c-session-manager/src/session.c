@@ -30,9 +30,10 @@ static struct cs_session *from_iface(IMsgrSession *iface)
     return CS_CONTAINER(iface, struct cs_session, iface);
 }
 
+/* An unusable out pointer is E_INVALIDARG, the code every IMsgrSession property page gives for it. */
 static HRESULT copy_out(const BSTR value, BSTR *out)
 {
-    if (!out) return E_POINTER;
+    if (!out) return E_INVALIDARG;
     *out = cs_bstr_copy(value);
     return value && !*out ? E_OUTOFMEMORY : S_OK;
 }
@@ -80,7 +81,7 @@ static HRESULT STDMETHODCALLTYPE session_put_Application(IMsgrSession *iface, BS
 
 static HRESULT STDMETHODCALLTYPE session_get_State(IMsgrSession *iface, SESSION_STATE *state)
 {
-    if (!state) return E_POINTER;
+    if (!state) return E_INVALIDARG;
     *state = from_iface(iface)->state;
     return S_OK;
 }
@@ -135,7 +136,7 @@ static HRESULT STDMETHODCALLTYPE session_Accept(IMsgrSession *iface, BSTR data)
 static HRESULT STDMETHODCALLTYPE session_get_RemoteAddress(IMsgrSession *iface, BSTR *address)
 {
     (void)iface;
-    if (!address) return E_POINTER;
+    if (!address) return E_INVALIDARG;
     *address = cs_bstr_ascii("");
     return S_FALSE;  /* not connected: no remote address */
 }
@@ -168,7 +169,7 @@ static HRESULT STDMETHODCALLTYPE session_get_ApplicationURL(IMsgrSession *iface,
 
 static HRESULT STDMETHODCALLTYPE session_get_Flags(IMsgrSession *iface, LONG *flags)
 {
-    if (!flags) return E_POINTER;
+    if (!flags) return E_INVALIDARG;
     *flags = from_iface(iface)->flags;
     return S_OK;
 }
@@ -176,7 +177,7 @@ static HRESULT STDMETHODCALLTYPE session_get_Flags(IMsgrSession *iface, LONG *fl
 static HRESULT STDMETHODCALLTYPE session_get_User(IMsgrSession *iface, IDispatch **user)
 {
     (void)iface;
-    if (!user) return E_POINTER;
+    if (!user) return E_INVALIDARG;
     *user = NULL;
     return SR_NO_USER_INVITED;
 }
@@ -239,7 +240,6 @@ HRESULT cs_session_create(struct cs_world *world, IDispatch **out)
     if (!session) return E_OUTOFMEMORY;
     session->iface.lpVtbl = &session_vtbl;
     session->base.refs = 1;
-    session->base.kind = CS_SESSION;
     session->base.default_interface = "IMsgrSession";
     session->base.world = world;
     session->base.query = session_query;

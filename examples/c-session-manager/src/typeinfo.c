@@ -48,11 +48,3 @@ const struct ti_member *ti_member(const struct ti_interface *itf, const char *na
         if (!strcasecmp(itf->members[i].name, name) && !strcmp(itf->members[i].kind, kind)) return &itf->members[i];
     return NULL;
 }
-
-int ti_has_name(const struct ti_interface *itf, const char *name)
-{
-    int i;
-    for (i = 0; i < itf->nmembers; i++)
-        if (!strcasecmp(itf->members[i].name, name)) return 1;
-    return 0;
-}

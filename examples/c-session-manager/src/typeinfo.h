@@ -39,7 +39,6 @@ const struct ti_coclass *ti_coclass(const char *key);
 const struct ti_enum *ti_enum(const char *key);
 /* The member `name` of kind `kind` (IDispatch names ignore case); NULL if none. */
 const struct ti_member *ti_member(const struct ti_interface *itf, const char *name, const char *kind);
-int ti_has_name(const struct ti_interface *itf, const char *name);
 int ti_same_guid(const char *a, const char *b);
 
 #endif

@@ -1,6 +1,4 @@
-/* The world: handle table (object ids the protocol uses), event queue, registry, contacts, log. */
-#include <stdarg.h>
-
+/* The world: handle table (object ids the protocol uses), event queue, registry, contacts. */
 #include "objects.h"
 
 long cs_live_objects;
@@ -62,21 +60,17 @@ void cs_world_close(struct cs_world *world)
 {
     struct cs_app *app, *next;
     size_t i;
-    VARIANT none;
-    cs_variant_init(&none);
-    cs_world_fire_managers(world, "OnAppShutdown", 0, &none);
-    drop_events(world);
+    cs_world_fire_managers(world, "OnAppShutdown", 0, NULL);  /* no arguments */
     for (i = 0; i < world->handle_count; i++) IUnknown_Release(world->handles[i].identity);
     free(world->handles);
     for (i = 0; i < world->contact_count; i++) IDispatch_Release(cs_contact_dispatch(world->contacts[i]));
     free(world->contacts);
-    drop_events(world);  /* anything released objects fired on their way out */
+    drop_events(world);  /* nobody polls any more: OnAppShutdown and what released objects fired on their way out */
     for (app = world->apps; app; app = next) {
         next = app->next;
         cs_bstr_free(app->guid); cs_bstr_free(app->name); cs_bstr_free(app->url); cs_bstr_free(app->path);
         free(app);
     }
-    buf_free(&world->log);
     free(world);
 }
 
@@ -110,17 +104,6 @@ IUnknown *cs_world_lookup(struct cs_world *world, const char *id)
     for (i = 0; i < world->handle_count; i++)
         if (!strcmp(world->handles[i].id, id)) return world->handles[i].identity;
     return NULL;
-}
-
-void cs_world_log(struct cs_world *world, const char *format, ...)
-{
-    char text[512];
-    va_list args;
-    va_start(args, format);
-    vsnprintf(text, sizeof(text), format, args);
-    va_end(args);
-    buf_puts(&world->log, text);
-    buf_puts(&world->log, "\n");
 }
 
 struct cs_app *cs_registry_find(struct cs_world *world, const BSTR guid)
