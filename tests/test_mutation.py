@@ -213,14 +213,35 @@ def test_chosen_mutants_run_alone_and_are_not_published(tmp_path, monkeypatch):
     assert result.exit_code == 1 and "no such mutant: no.py:f:constant:1 -> 2" in result.output
 
 
-def test_a_c_mutant_the_verdicts_miss_is_killed_by_the_sanitizers(tmp_path):
+@pytest.fixture(scope="module")
+def c_suite(tmp_path_factory) -> Path:
+    """One snapshot for the C stage tests, so they share one unmutated build (and one Wine slot)."""
+    require("widl", "make", "gcc", "wine-headers")
+    return mutation.snapshot(tmp_path_factory.mktemp("c-suite"), None)
+
+
+def _c_mutant(suite: Path, mutant_id: str) -> mutation.Mutant:
+    return next(m for m in mutation.mutants_of("c", suite) if m.id == mutant_id)
+
+
+def test_a_c_mutant_the_verdicts_miss_is_killed_by_the_sanitizers(c_suite):
     """A leak changes no answer of the C implementation, so every verdict passes; AddressSanitizer reports it at
     exit and the mutant counts as killed, apart (`sanitizer`), with the report's first line. The unmutated build
     passes with no report."""
-    require("widl", "make", "gcc", "wine-headers")
-    suite = mutation.snapshot(tmp_path, None)
-    leak = next(m for m in mutation.mutants_of("c", suite)
-                if m.id == "lock.c:lock_SendResponse:statement-removed:free(joined); -> ;")
-    assert mutation.run_c(None, 300, suite).status == "survived"
-    outcome = mutation.run_c(leak, 300, suite)
+    leak = _c_mutant(c_suite, "lock.c:lock_SendResponse:statement-removed:free(joined); -> ;")
+    assert mutation.run_c(None, 300, c_suite).status == "survived"
+    outcome = mutation.run_c(leak, 300, c_suite)
     assert outcome.status == "sanitizer" and "LeakSanitizer: detected memory leaks" in outcome.detail, outcome
+
+
+def test_a_c_mutant_only_a_com_client_reaches_is_killed_by_the_c_client(c_suite):
+    """CreateSession with a NULL out pointer is something only a C caller can do (the protocol always has a place
+    for the answer), so a mutant answering E_FAIL there instead of the spec's E_INVALIDARG passes the suite and
+    the sanitizers; built as the in-process DLL, it fails the example's C COM client under Wine (`client`), and
+    the results say the client judged it. The unmutated DLL passes the client."""
+    require(*mutation.C_CLIENT_TOOLS)
+    assert mutation.run_c(None, 600, c_suite).status == "survived"
+    mutant = _c_mutant(c_suite, "manager.c:manager_CreateSession:hresult:E_INVALIDARG -> E_FAIL")
+    outcome = mutation.run_c(mutant, 600, c_suite)
+    assert outcome.status == "client" and "CreateSession(NULL)" in outcome.detail, outcome
+    assert any("C COM client" in check for check in mutation.c_checks(c_suite))
