@@ -796,3 +796,41 @@ class _NoLaunch(PartyWrapper):
 def launch_not_implemented() -> BrokenAdapter:
     """Party.launch answers E_NOTIMPL (the contract allows it): the launching tests are not applicable."""
     return BrokenAdapter("Party.launch answers E_NOTIMPL", _NoLaunch)
+
+
+# -- an implementation that dies during the run --------------------------------------------------------------
+
+#: RPC_S_SERVER_UNAVAILABLE, what a COM proxy answers once its server process is gone
+_SERVER_UNAVAILABLE = 0x800706BA - 2**32
+
+
+class _Dying(PartyWrapper):
+    """After the run's first `budget` operations the implementation is gone: each operation then raises
+    ConnectionError (a protocol peer that died) or, with `answers` set, answers RPC_S_SERVER_UNAVAILABLE and
+    delivers no events (a COM proxy whose server died). Its output, already written, can still be read."""
+
+    budget = 0
+    answers = False
+
+    def __getattribute__(self, name: str) -> Any:
+        value = super().__getattribute__(name)
+        if name not in contract.Party.__dict__ or name == "output" or not callable(value):
+            return value
+        _Dying.budget -= 1
+        if _Dying.budget >= 0:
+            return value
+        if not _Dying.answers:
+            raise ConnectionError("the implementation's process is gone")
+        return lambda *args: [] if name == "events" else Outcome(_SERVER_UNAVAILABLE)
+
+
+def dies_during_the_run(answers: bool = False) -> BrokenAdapter:
+    """Not a variant the suite must catch but a run that goes wrong: the implementation dies after 80 operations
+    (during the first walk of a life-cycle exploration, when that is all the run selects); afterwards it raises,
+    or with `answers` answers RPC_S_SERVER_UNAVAILABLE."""
+    _Dying.budget, _Dying.answers = 80, answers
+    return BrokenAdapter("the implementation dies after 80 operations", _Dying)
+
+
+def dies_during_the_run_answering() -> BrokenAdapter:
+    return dies_during_the_run(answers=True)

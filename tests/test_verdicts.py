@@ -230,3 +230,21 @@ def test_a_failure_inside_an_exception_group_reports_its_assertion(tmp_path):
     test = report["tests"]["session-manager.register.success"]
     assert test["outcome"] == "failed", test
     assert test["message"] == "RegisterApplication: expected S_OK, got 0x800706BA", test["message"]
+
+
+@pytest.mark.parametrize("variant, first_failure", [
+    ("dies_during_the_run", "the adapter raised ConnectionError in "),
+    ("dies_during_the_run_answering", "step "),
+])
+def test_an_implementation_dying_during_an_exploration_is_reported_as_such(tmp_path, variant, first_failure):
+    """A server that dies in the middle of a random walk makes hypothesis's replay of the failing walk fail
+    sooner, before the draws the first run made, and hypothesis then reports its own complaint (the data
+    generation was inconsistent). The report names the walk's first failure instead, the thing an implementer
+    can act on: the fault (a peer that is gone), or the step that got the dead server's RPC error."""
+    assertion = "lifecycle.cells+session.state.values"
+    report = suite(tmp_path, f"broken_variants:{variant}", "-k", "test_sessions_explored")
+    test = report["tests"][assertion]
+    assert test["outcome"] == "failed", test
+    assert test["message"].startswith(first_failure), test["message"]
+    gone = "the implementation's process is gone" if variant == "dies_during_the_run" else "0x800706BA"
+    assert gone in test["message"], test["message"]

@@ -20,6 +20,16 @@ class Trace:
 
     def __init__(self) -> None:
         self.steps: list[dict] = []
+        #: what went wrong first in the test, whatever the test or hypothesis made of it afterwards: a fault of
+        #: the implementation (an exception, an answer of the wrong type, an interrupted operation) or a failed
+        #: check of a random walk, whose replay an implementation that died meanwhile does not repeat
+        self.first_failure: AssertionError | None = None
+
+    def failed(self, error: AssertionError) -> AssertionError:
+        """Keep `error` if it is the test's first failure, and give it back to be raised."""
+        if self.first_failure is None:
+            self.first_failure = error
+        return error
 
     def record(self, party: str, operation: str, args: tuple, result: Any) -> None:
         self.steps.append({"party": party, "op": operation, "args": [_plain(a) for a in args],
@@ -59,18 +69,19 @@ class GuardedParty:
             raise
         except AssertionError as exc:  # the per-test timeout interrupted the operation: keep it on record
             self.trace.record(self.role, operation, args, f"interrupted: {exc}")
-            raise
+            raise self.trace.failed(exc)
         except Exception as exc:  # noqa: BLE001 - any fault of the implementation is reported, not raised
             self.trace.record(self.role, operation, args, f"raised {type(exc).__name__}: {exc}")
-            raise AdapterFault(f"the adapter raised {type(exc).__name__} in {operation}"
-                               f"({', '.join(map(repr, args))}): {exc}") from exc
+            raise self.trace.failed(AdapterFault(f"the adapter raised {type(exc).__name__} in {operation}"
+                                                f"({', '.join(map(repr, args))}): {exc}")) from exc
         if not isinstance(result, expected):
             self.trace.record(self.role, operation, args, f"returned {type(result).__name__}")
             names = expected.__name__ if isinstance(expected, type) else " or ".join(t.__name__ for t in expected)
-            raise AdapterFault(f"the adapter answered {operation}({', '.join(map(repr, args))}) with "
-                               f"{type(result).__name__} {result!r:.80}, not {names}")
+            raise self.trace.failed(AdapterFault(f"the adapter answered {operation}({', '.join(map(repr, args))}) "
+                                                f"with {type(result).__name__} {result!r:.80}, not {names}"))
         if isinstance(result, Outcome) and not isinstance(result.hr, int):
-            raise AdapterFault(f"the adapter answered {operation} with an HRESULT of type {type(result.hr).__name__}")
+            raise self.trace.failed(AdapterFault(f"the adapter answered {operation} with an HRESULT of type "
+                                                f"{type(result.hr).__name__}"))
         if operation not in ("signin", "events_synchronous"):  # attributes, not operations
             self.trace.record(self.role, operation, args, result)
         return result
@@ -103,7 +114,8 @@ class GuardedParty:
         found = self._guard("events", (), self._party.events, list)
         for event in found:
             if not isinstance(event, EventRecord):
-                raise AdapterFault(f"the adapter's events() gave {type(event).__name__}, not EventRecord")
+                raise self.trace.failed(AdapterFault(f"the adapter's events() gave {type(event).__name__}, "
+                                                    f"not EventRecord"))
         return found
 
     def contact(self, signin: str) -> Outcome:

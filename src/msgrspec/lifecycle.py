@@ -319,9 +319,13 @@ def explorer(spec: Spec, machine: StateMachine, profile: Profile,
         @initialize(coclass=st.sampled_from(machine.objects))
         def begin(self, coclass: str) -> None:
             local, peer = open_parties()
+            self.trace = local.trace
             parties = [local] + ([peer] if len(machine.parties) > 1 else [])
             self.stepper = Stepper(spec, machine, DRIVERS[machine.name](spec, coclass, parties, profile))
-            self.stepper.begin()
+            try:
+                self.stepper.begin()
+            except AssertionError as exc:
+                raise self.trace.failed(exc)
             self.walk: list[str] = []
             self.counts: Counter = Counter()
 
@@ -350,8 +354,8 @@ def explorer(spec: Spec, machine: StateMachine, profile: Profile,
             try:
                 self.stepper.perform(cell)
             except AssertionError as exc:
-                raise AssertionError(f"step {len(self.walk)} of the walk [{', '.join(self.walk)}] (after {before}): "
-                                     f"{exc}") from exc
+                raise self.trace.failed(AssertionError(f"step {len(self.walk)} of the walk [{', '.join(self.walk)}] "
+                                                       f"(after {before}): {exc}")) from exc
 
     Exploration.__name__ = f"Explore{machine.name}"
     return Exploration
