@@ -189,6 +189,19 @@ def test_published_rates_leave_out_equivalent_and_stillborn_mutants():
         mutation.render_readme_table({"reference": result})
 
 
+def test_the_published_figures_are_those_of_the_saved_results():
+    """docs/mutation.md and the README's table are what `publish` makes of tools/mutation-results/ with the
+    current list of equivalent mutants: a result, or a listing, changed without publishing again fails here."""
+    equivalent = mutation.equivalent_mutants()
+    results = mutation._load_results(equivalent)
+    assert {"reference", "c"} <= set(results), sorted(results)
+    assert mutation.DOCS_PAGE.read_text(encoding="utf-8") == mutation.render_page(results, equivalent), \
+        "docs/mutation.md is stale: run `python tools/mutation.py publish`"
+    readme = mutation.README.read_text(encoding="utf-8")
+    assert mutation.README_BEGIN + "\n" + mutation.render_readme_table(results) + "\n" + mutation.README_END \
+        in readme, "the README's mutation table is stale: run `python tools/mutation.py publish`"
+
+
 def test_chosen_mutants_run_alone_and_are_not_published(tmp_path, monkeypatch):
     """`run --mutant ID` runs exactly the mutants named (an unknown id is refused) and saves nothing over the
     published results unless --results says where."""
