@@ -325,3 +325,21 @@ def test_closing_the_world_raises_on_app_shutdown():
     assert [e.name for e in w.local.events()] == ["OnAppShutdown"]
     w.close()
     assert w.local.events() == [], "closing the world twice"
+
+
+def test_type_information_is_the_callers_to_change():
+    """Each type_info answer is made afresh: a caller that edits one (the index parameter of Property's get
+    entry, the interface list of a coclass) changes neither another entry of it nor the next answer."""
+    from msgrspec.loader import load_spec
+    from msgrspec.typeinfo import type_info
+
+    spec = load_spec()
+    first = type_info(spec, "IMessengerContact").value
+    get_entry, put_entry = [m for m in first["members"] if m["name"] == "Property"]
+    get_entry["params"][0]["name"] = "edited"
+    assert put_entry["params"][0]["name"] == "ePropType"
+    again = type_info(spec, "IMessengerContact").value
+    assert [m["params"][0]["name"] for m in again["members"] if m["name"] == "Property"] == ["ePropType"] * 2
+    coclass = type_info(spec, "MsgrSessionManager").value
+    coclass["interfaces"].append("edited")
+    assert "edited" not in type_info(spec, "MsgrSessionManager").value["interfaces"]

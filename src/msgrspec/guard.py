@@ -19,7 +19,9 @@ class Trace:
     """The adapter operations of one test, in order, with their results: the test's reproducer."""
 
     def __init__(self) -> None:
-        self.steps: list[dict] = []
+        #: (party, operation, arguments, result) as the adapter gave them; made plain only when read, since
+        #: only a failed test's steps are ever read
+        self._recorded: list[tuple[str, str, tuple, Any]] = []
         #: what went wrong first in the test, whatever the test or hypothesis made of it afterwards: a fault of
         #: the implementation (an exception, an answer of the wrong type, an interrupted operation) or a failed
         #: check of a random walk, whose replay an implementation that died meanwhile does not repeat
@@ -32,8 +34,17 @@ class Trace:
         return error
 
     def record(self, party: str, operation: str, args: tuple, result: Any) -> None:
-        self.steps.append({"party": party, "op": operation, "args": [_plain(a) for a in args],
-                           "result": _plain(result)})
+        self._recorded.append((party, operation, args, result))
+
+    @property
+    def steps(self) -> list[dict]:
+        """The operations so far, as plain data (JSON's types)."""
+        return [{"party": party, "op": operation, "args": [_plain(a) for a in args], "result": _plain(result)}
+                for party, operation, args, result in self._recorded]
+
+    def restart(self) -> None:
+        """Forget the operations so far (a new example of an exploration begins)."""
+        self._recorded.clear()
 
 
 def _plain(value: Any) -> Any:

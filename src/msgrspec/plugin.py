@@ -425,7 +425,7 @@ def fresh_parties(request: pytest.FixtureRequest, profile):
 
     def open_parties() -> tuple[GuardedParty, GuardedParty | None]:
         close()
-        trace.steps.clear()
+        trace.restart()
         request.node.stash[_PARTIES] = []
         try:
             opened.append(state.adapter.open_world())

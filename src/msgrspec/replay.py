@@ -217,7 +217,8 @@ def _replay_step(number: int, step: dict, parties: dict[str, GuardedParty], obje
         operation(party, args)
     except AdapterFault:
         pass  # recorded in the trace like any other result
-    replayed = trace.steps[before]["result"] if len(trace.steps) > before else None
+    steps = trace.steps
+    replayed = steps[before]["result"] if len(steps) > before else None
     challenges.seen(replayed)
     recorded = _without_volatile(step, objects.learn(step["result"], replayed))
     replayed = _without_volatile(step, replayed)

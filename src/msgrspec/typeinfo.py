@@ -18,7 +18,6 @@ The reference implementation answers with these functions too.
 """
 from __future__ import annotations
 
-import copy
 from typing import Any
 
 from .adapter import Outcome
@@ -69,8 +68,8 @@ def _param(param: Param) -> dict[str, Any]:
 def _property_entries(prop: Property) -> list[dict[str, Any]]:
     """One entry per accessor, in vtable order, as a type library lists a property."""
     entries = []
-    index = [_param(prop.index)] if prop.index else []
     for accessor in prop.accessors_declared:
+        index = [_param(prop.index)] if prop.index else []
         if accessor == "get":
             value = {"name": prop.get_param or "pVal", "type": prop.type + "*", "dir": "out,retval"}
         else:
@@ -112,7 +111,8 @@ def describe(spec: Spec, key: str) -> dict[str, Any] | None:
 
 
 def type_info(spec: Spec, key: Any) -> Outcome:
-    """The answer to `Party.type_info(key)`: S_OK with a fresh copy of `describe(spec, key)`, or
-    TYPE_E_ELEMENTNOTFOUND for a key the spec does not describe."""
+    """The answer to `Party.type_info(key)`: S_OK with `describe(spec, key)`, made afresh for each call
+    (nothing in it is shared, so a caller may change it), or TYPE_E_ELEMENTNOTFOUND for a key the spec
+    does not describe."""
     found = describe(spec, key) if isinstance(key, str) else None
-    return Outcome(0, copy.deepcopy(found)) if found is not None else Outcome(TYPE_E_ELEMENTNOTFOUND)
+    return Outcome(0, found) if found is not None else Outcome(TYPE_E_ELEMENTNOTFOUND)
