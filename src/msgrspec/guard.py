@@ -36,11 +36,18 @@ class Trace:
     def record(self, party: str, operation: str, args: tuple, result: Any) -> None:
         self._recorded.append((party, operation, args, result))
 
+    def __len__(self) -> int:
+        return len(self._recorded)
+
     @property
     def steps(self) -> list[dict]:
         """The operations so far, as plain data (JSON's types)."""
         return [{"party": party, "op": operation, "args": [_plain(a) for a in args], "result": _plain(result)}
                 for party, operation, args, result in self._recorded]
+
+    def result(self, index: int) -> Any:
+        """The result of operation `index`, as plain data."""
+        return _plain(self._recorded[index][3])
 
     def restart(self) -> None:
         """Forget the operations so far (a new example of an exploration begins)."""

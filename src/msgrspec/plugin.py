@@ -498,11 +498,12 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
     _mark_blocked(item, call, report)
     _no_plain_skip(report)
     trace = item.stash.get(_TRACE, None)
-    steps = trace.steps if (report.failed and trace) else []
+    steps = trace.steps if (report.failed and trace is not None) else []
     output = _capped_output(item, "".join(p.output() for p in item.stash.get(_PARTIES, []))) if report.failed else ""
     message = None
     if report.failed:
-        message, report.longrepr = _explain(item, call, report, trace, output)
+        earlier = trace.first_failure if trace is not None else None
+        message, report.longrepr = _explain(item, call, report, steps, earlier, output)
     path, line, _ = report.location
     report.location = (path, line, assertion_id(item))  # the header of the failure in the terminal
     data = {"id": assertion_id(item), "requirements": list(requirements_of(item)),
@@ -522,14 +523,14 @@ def _attach(item: pytest.Item, report: pytest.TestReport, data: dict) -> None:
         properties[:] = [p for p in properties if p[0] != _RESULT_KEY] + [(_RESULT_KEY, text)]
 
 
-def _explain(item: pytest.Item, call: pytest.CallInfo, report: pytest.TestReport, trace: Trace | None,
-             output: str) -> tuple[str, str]:
+def _explain(item: pytest.Item, call: pytest.CallInfo, report: pytest.TestReport, steps: list[dict],
+             earlier: AssertionError | None, output: str) -> tuple[str, str]:
     """A failure's message (what went wrong) and its whole text, which replaces pytest's traceback.
 
     A failed assertion (AssertionError and the suite's own kinds of it) is told in the suite's words; any
     other exception is a fault of the suite or of the adapter, so pytest's traceback follows as details.
-    An error that is no assertion, where something failed earlier in the test (the implementation raised,
-    timed out or broke the contract, or a check of a walk failed), gives way to that first failure: an
+    An error that is no assertion, where something failed earlier in the test (`earlier`: the implementation
+    raised, timed out or broke the contract, or a check of a walk failed), gives way to that first failure: an
     implementation that died makes hypothesis's replay of a walk go differently, and hypothesis then
     complains of its own data generation.
     """
@@ -537,7 +538,6 @@ def _explain(item: pytest.Item, call: pytest.CallInfo, report: pytest.TestReport
     lines = headline(_state(item.config).spec, assertion_id(item), requirements_of(item), case.fact if case else "")
     error = _first_assertion(call.excinfo.value) if call.excinfo else None
     details = ""
-    earlier = trace.first_failure if trace is not None else None
     if error is not None and earlier is not None and not isinstance(error, (AssertionError, pytest.skip.Exception)):
         details = f"What came of the first failure: {type(error).__name__}: {error}\n\n{report.longrepr}"
         error = earlier
@@ -550,7 +550,7 @@ def _explain(item: pytest.Item, call: pytest.CallInfo, report: pytest.TestReport
     else:
         problem = str(report.longrepr)
     where = _where(item, call) + ("" if report.when == "call" else f", during {report.when}")
-    return problem, render_failure(lines, problem, where, trace.steps if trace else [], output, details)
+    return problem, render_failure(lines, problem, where, steps, output, details)
 
 
 def _first_assertion(error: BaseException) -> BaseException:

@@ -212,13 +212,12 @@ def _replay_step(number: int, step: dict, parties: dict[str, GuardedParty], obje
     if operation is None:
         raise ReplayError(f"step {number}: unknown operation {step['op']!r}")
     args = challenges.arguments(step, objects.argument(step["args"]))
-    before = len(trace.steps)
+    before = len(trace)
     try:
         operation(party, args)
     except AdapterFault:
         pass  # recorded in the trace like any other result
-    steps = trace.steps
-    replayed = steps[before]["result"] if len(steps) > before else None
+    replayed = trace.result(before) if len(trace) > before else None
     challenges.seen(replayed)
     recorded = _without_volatile(step, objects.learn(step["result"], replayed))
     replayed = _without_volatile(step, replayed)
