@@ -242,6 +242,48 @@ def _assert_failed_not_stuck(report: dict, elapsed: float, acted: list[int], sel
     assert elapsed < 600
 
 
+def test_a_query_of_a_killed_com_server_answers_its_transport_error(local_server, bridge):
+    """Wine's proxy answers a QueryInterface whose RemQueryInterface failed with E_NOINTERFACE (combase's
+    ClientIdentity_QueryMultipleInterfaces keeps its local answer): the bridge must not pass that on as the
+    implementation lacking the interface, but say the server is gone, as Windows' proxy does."""
+    wine = local_server
+    server = wine.popen(bridge, "--context", "local", stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                        stderr=subprocess.PIPE, text=True)
+
+    def ask(request: dict) -> dict:
+        server.stdin.write(json.dumps(request) + "\n")
+        server.stdin.flush()
+        answer = json.loads(server.stdout.readline())
+        assert answer["id"] == request["id"] and "result" in answer, answer
+        return answer["result"]
+
+    try:
+        ask(HELLO)
+        ask({"id": 1, "op": "open_world"})
+        created = ask({"id": 2, "op": "create", **W, "coclass": "MsgrSessionManager"})
+        assert created["hr"] == 0, created
+        pids = _local_servers(wine)
+        assert pids, "the local server did not start"
+        for pid in pids:
+            os.kill(pid, signal.SIGKILL)
+        deadline = time.monotonic() + 30
+        while _local_servers(wine) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        manager = created["value"]
+        queried = ask({"id": 3, "op": "query_interface", **W, "object": manager, "interface": "IMsgrLock"})
+        read = ask({"id": 4, "op": "get", **W, "object": {**manager, "interface": "IMsgrLock"}, "property": "Status"})
+        connected = ask({"id": 5, "op": "connect", **W, "object": manager, "dispinterface": "DMsgrSessionManagerEvents"})
+        disconnected = ask({"id": 6, "op": "disconnect", **W, "object": manager, "cookie": 12345})
+        ask({"id": 7, "op": "shutdown"})
+    finally:
+        server.kill()
+        _, diagnostics = server.communicate(timeout=60)
+    transport = re.compile(r"0x800(?:706|101)[0-9A-F]{2}")  # RPC_S_* and RPC_E_* as HRESULTs
+    for answer in (queried, read, connected, disconnected):
+        assert transport.fullmatch(f"0x{answer['hr']:08X}"), (answer, diagnostics[-2000:])
+    assert "E_NOINTERFACE" in diagnostics and "no longer answers" in diagnostics, diagnostics[-2000:]
+
+
 def test_a_killed_com_server_fails_tests_and_the_run_goes_on(local_server, bridge, tmp_path):
     report, elapsed, killed = _run_while(local_server, bridge, tmp_path, lambda pid: os.kill(pid, signal.SIGKILL))
     _assert_failed_not_stuck(report, elapsed, killed, _selection(tmp_path))

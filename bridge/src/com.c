@@ -273,6 +273,41 @@ static const char *describe_object(IUnknown *object, const char *fallback)
     return found ? found->name : fallback;
 }
 
+/* Whether a failure came from the transport (a local server gone or going), not from the object. */
+static int transport_failed(HRESULT hr)
+{
+    return hr == CO_E_SERVER_STOPPING || hr == HRESULT_FROM_WIN32(RPC_S_CALL_FAILED) ||
+           hr == HRESULT_FROM_WIN32(RPC_S_UNKNOWN_IF) || hr == HRESULT_FROM_WIN32(RPC_S_SERVER_UNAVAILABLE) ||
+           hr == RPC_E_DISCONNECTED;
+}
+
+/* IUnknown::QueryInterface, with the transport's error where Wine's proxy hides it. When the remote query
+ * of a proxy fails, Wine's proxy manager answers E_NOINTERFACE (its own, local answer), where Windows'
+ * passes on the RPC error; reported as it stands, a server that died would read as one that lacks the
+ * interface. So an E_NOINTERFACE is checked with a call that has to reach the server (GetTypeInfoCount on
+ * an IDispatch the object already gave, or on one of the library's dual interfaces it answers), and if
+ * that call fails in transport, its error is the answer (said on stderr). */
+static HRESULT query_interface(IUnknown *object, const GUID *iid, void **out)
+{
+    IDispatch *dispatch = NULL;
+    HRESULT hr = IUnknown_QueryInterface(object, iid, out), probe = S_OK;
+    size_t i;
+    UINT count;
+    if (hr != E_NOINTERFACE) return hr;
+    if (FAILED(IUnknown_QueryInterface(object, &iid_dispatch, (void **)&dispatch)))
+        for (i = 0; !dispatch && i < entry_count; i++)
+            if (entries[i].kind == TKIND_INTERFACE && entries[i].dispatchable &&
+                FAILED(IUnknown_QueryInterface(object, &entries[i].guid, (void **)&dispatch)))
+                dispatch = NULL;
+    if (!dispatch) return hr;
+    probe = IDispatch_GetTypeInfoCount(dispatch, &count);
+    IDispatch_Release(dispatch);
+    if (!transport_failed(probe)) return hr;
+    diag("QueryInterface answered E_NOINTERFACE, but the object's server no longer answers "
+         "(IDispatch::GetTypeInfoCount: 0x%08lx), which is the answer given", HR_BITS(probe));
+    return probe;
+}
+
 static void write_objref(struct buf *out, struct world *w, IUnknown *object, const char *as)
 {
     const char *id = object ? world_handle(w, object) : NULL;
@@ -473,6 +508,7 @@ static HRESULT find_target(struct world *w, const struct json *ref, struct targe
 {
     const char *name = json_string(ref, "interface");
     GUID iid;
+    HRESULT hr;
     memset(t, 0, sizeof(*t));
     t->identity = world_lookup(w, json_string(ref, "object"));
     if (!t->identity) return RPC_E_DISCONNECTED;
@@ -481,7 +517,7 @@ static HRESULT find_target(struct world *w, const struct json *ref, struct targe
         iid = iid_dispatch;
         t->entry = NULL;
     }
-    if (FAILED(IUnknown_QueryInterface(t->identity, &iid, (void **)&t->itf))) return E_NOINTERFACE;
+    if (FAILED(hr = query_interface(t->identity, &iid, (void **)&t->itf))) return hr;
     if (IsEqualGUID(&iid, &iid_dispatch) && t->entry == NULL) {
         const char *own = describe_object(t->identity, NULL);
         GUID own_iid;
@@ -609,14 +645,6 @@ done_target:
 
 /* -- objects ----------------------------------------------------------------------------------------- */
 
-/* Whether an activation failed in transport: the local server that took it was on its way out. */
-static int server_was_stopping(HRESULT hr)
-{
-    return hr == CO_E_SERVER_STOPPING || hr == HRESULT_FROM_WIN32(RPC_S_CALL_FAILED) ||
-           hr == HRESULT_FROM_WIN32(RPC_S_UNKNOWN_IF) || hr == HRESULT_FROM_WIN32(RPC_S_SERVER_UNAVAILABLE) ||
-           hr == RPC_E_DISCONNECTED;
-}
-
 /* CoCreateInstance, tried again (twice at most, after 200 ms) when the activation reached a local server
  * that was exiting: a server that has released its last object may still hold its class objects for a
  * moment, and COM leaves the retry to the client (CO_E_SERVER_STOPPING). Each retry is said on stderr. */
@@ -626,7 +654,7 @@ static HRESULT create_instance(const GUID *clsid, const char *key, IUnknown **ob
     HRESULT hr = E_FAIL;
     for (attempt = 0; attempt < 3; attempt++) {
         hr = CoCreateInstance(clsid, NULL, bridge_profile.context, &iid_unknown, (void **)object);
-        if (!server_was_stopping(hr) || attempt == 2) break;
+        if (!transport_failed(hr) || attempt == 2) break;
         diag("creating %s failed with 0x%08lx (a local server stopping?); trying again", key, HR_BITS(hr));
         Sleep(200);
     }
@@ -671,7 +699,7 @@ void com_create(struct world *w, const char *key, struct outcome *o)
         GUID iid;
         const struct entry *e;
         void *itf = NULL;
-        if (interface_named(as, &iid, &e) && FAILED(o->hr = IUnknown_QueryInterface(object, &iid, &itf))) {
+        if (interface_named(as, &iid, &e) && FAILED(o->hr = query_interface(object, &iid, &itf))) {
             diag("%s was created but does not answer its default interface %s: 0x%08lx", key, as, HR_BITS(o->hr));
             IUnknown_Release(object);
             return;
@@ -690,7 +718,7 @@ void com_query_interface(struct world *w, const struct json *ref, const char *ke
     void *itf = NULL;
     if (!identity) { o->hr = RPC_E_DISCONNECTED; return; }
     if (!interface_named(key, &iid, &e)) { o->hr = E_NOINTERFACE; return; }
-    o->hr = IUnknown_QueryInterface(identity, &iid, &itf);
+    o->hr = query_interface(identity, &iid, &itf);
     if (FAILED(o->hr)) return;
     IUnknown_Release((IUnknown *)itf);
     write_objref(&o->value, w, identity, interface_name(&iid));
@@ -898,9 +926,9 @@ void com_connect(struct world *w, const struct json *ref, const char *key, struc
     struct target t;
     if (FAILED(o->hr = find_target(w, ref, &t))) { if (t.itf) IUnknown_Release(t.itf); return; }
     IUnknown_Release(t.itf);
-    if (!events || (events->flags & TYPEFLAG_FDUAL) ||
-        FAILED(IUnknown_QueryInterface(identity, &iid_container, (void **)&container))) {
-        o->hr = CONNECT_E_NOCONNECTION;
+    if (!events || (events->flags & TYPEFLAG_FDUAL)) { o->hr = CONNECT_E_NOCONNECTION; return; }
+    if (FAILED(o->hr = query_interface(identity, &iid_container, (void **)&container))) {
+        if (!transport_failed(o->hr)) o->hr = CONNECT_E_NOCONNECTION;
         return;
     }
     o->hr = IConnectionPointContainer_FindConnectionPoint(container, &events->guid, &point);
@@ -928,6 +956,7 @@ void com_disconnect(struct world *w, const struct json *ref, long long cookie, s
 {
     IUnknown *identity = world_lookup(w, json_string(ref, "object"));
     IConnectionPointContainer *container = NULL;
+    HRESULT queried;
     size_t i;
     if (!identity) { o->hr = RPC_E_DISCONNECTED; return; }
     o->hr = CONNECT_E_NOCONNECTION;
@@ -941,7 +970,10 @@ void com_disconnect(struct world *w, const struct json *ref, long long cookie, s
         }
     }
     /* not one of ours: let each of the object's connection points answer for the cookie */
-    if (FAILED(IUnknown_QueryInterface(identity, &iid_container, (void **)&container))) return;
+    if (FAILED(queried = query_interface(identity, &iid_container, (void **)&container))) {
+        if (transport_failed(queried)) o->hr = queried;
+        return;
+    }
     for (i = 0; i < entry_count && o->hr == CONNECT_E_NOCONNECTION; i++) {
         IConnectionPoint *point = NULL;
         if (entries[i].kind != TKIND_DISPATCH || (entries[i].flags & TYPEFLAG_FDUAL)) continue;
