@@ -314,6 +314,9 @@ def explorer(spec: Spec, machine: StateMachine, profile: Profile,
 
     Every example opens a fresh world; a failing walk is shrunk, and its message names the steps before it.
     """
+    #: each decided cell with its party and operation, looked up once for every step of every walk
+    decided = [(cell, party_of(machine, cell.role), machine.operation(cell.operation))
+               for cell in machine.cells if cell.unspecified is None]
 
     class Exploration(RuleBasedStateMachine):
         @initialize(coclass=st.sampled_from(machine.objects))
@@ -331,15 +334,9 @@ def explorer(spec: Spec, machine: StateMachine, profile: Profile,
 
         def choices(self) -> list[Cell]:
             """The decided cells the parties' objects are in now, in the machine's order."""
-            stepper = self.stepper
-            found = []
-            for cell in machine.cells:
-                party = party_of(machine, cell.role)
-                if cell.unspecified is None and stepper.joint[party] == cell.state and \
-                        self.counts[(party, cell.operation)] < REPEATS and \
-                        stepper.driver.can(machine.operation(cell.operation)):
-                    found.append(cell)
-            return found
+            joint, can = self.stepper.joint, self.stepper.driver.can
+            return [cell for cell, party, operation in decided
+                    if joint[party] == cell.state and self.counts[(party, cell.operation)] < REPEATS and can(operation)]
 
         @precondition(lambda self: bool(self.choices()))
         @rule(data=st.data())
