@@ -317,6 +317,17 @@ def explorer(spec: Spec, machine: StateMachine, profile: Profile,
     #: each decided cell with its party and operation, looked up once for every step of every walk
     decided = [(cell, party_of(machine, cell.role), machine.operation(cell.operation))
                for cell in machine.cells if cell.unspecified is None]
+    strategies: dict[tuple[str, ...], st.SearchStrategy[str]] = {}
+
+    def cell_strategy(choices: dict[str, Cell]) -> st.SearchStrategy[str]:
+        """The draw of the next cell among `choices`, made once for each set of choices (hypothesis checks
+        a new strategy on its first draw): half the draws go to a transition, so walks get deep."""
+        key = tuple(choices)
+        if key not in strategies:
+            moves = [cell_id for cell_id, cell in choices.items() if cell.moves]
+            anything = st.sampled_from(key)
+            strategies[key] = st.one_of(st.sampled_from(moves), anything) if moves else anything
+        return strategies[key]
 
     class Exploration(RuleBasedStateMachine):
         @initialize(coclass=st.sampled_from(machine.objects))
@@ -342,9 +353,7 @@ def explorer(spec: Spec, machine: StateMachine, profile: Profile,
         @rule(data=st.data())
         def act(self, data) -> None:
             choices = {c.id: c for c in self.choices()}
-            moves = [key for key, c in choices.items() if c.moves]
-            anything = st.sampled_from(list(choices))  # half the draws go to a transition: walks get deep
-            cell = choices[data.draw(st.one_of(st.sampled_from(moves), anything) if moves else anything, label="cell")]
+            cell = choices[data.draw(cell_strategy(choices), label="cell")]
             self.counts[(party_of(machine, cell.role), cell.operation)] += 1
             before = ", ".join(self.walk) or "nothing"
             self.walk.append(cell.operation + (f"/{cell.role}" if cell.role else ""))
