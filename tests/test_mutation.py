@@ -17,11 +17,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tools"))
 import mutation  # noqa: E402
 from toolchain import require  # noqa: E402
 
-#: mutants the sample test runs for each implementation, and the kill rate it must reach among the
-#: non-equivalent ones. Each floor is set below the rate measured over the published run (docs/mutation.md),
-#: as a sample of 8 moves by 1/8 a mutant: 7 of 8 must die
-SAMPLE_SIZE = 8
-FLOORS = {"reference": 0.85, "c": 0.85}
+#: for each implementation, how many mutants the sample test runs and the kill rate it must reach among the
+#: non-equivalent ones: the issue's floors (90% for the reference, 85% for the C implementation), which the
+#: published runs exceed (docs/mutation.md). 9 of 10 reference mutants and 7 of 8 C mutants must die.
+SAMPLES = {"reference": (10, 0.90), "c": (8, 0.85)}
 
 
 def _mutants_of(tmp_path: Path, source: str) -> dict[str, mutation.Mutant]:
@@ -142,22 +141,23 @@ def test_equivalent_list_is_reviewed_entry_by_entry(tmp_path):
 
 @pytest.mark.skipif(resources.conformance_dir() != mutation.CHECKOUT / "conformance",
                     reason="needs the checkout (an editable install), not an installed wheel")
-@pytest.mark.parametrize("implementation", sorted(FLOORS))
+@pytest.mark.parametrize("implementation", sorted(SAMPLES))
 def test_a_random_sample_of_mutants_is_killed_at_the_floor(tmp_path, implementation):
     """A few mutants drawn at random (MSGRSPEC_MUTATION_SEED, default 16) must die at the floor's rate. The C
     mutants need the sanitizers' build (and meet the C COM client only where mingw-w64 and Wine are installed)."""
     if implementation == "c":
         require("widl", "make", "gcc", "wine-headers")
+    size, floor = SAMPLES[implementation]
     seed = int(os.environ.get("MSGRSPEC_MUTATION_SEED", "16"))
     equivalent = mutation.equivalent_mutants().get(implementation, {})
     suite = mutation.snapshot(tmp_path, None)
-    chosen = [m for m in mutation.sample(mutation.mutants_of(implementation, suite), SAMPLE_SIZE * 2, seed)
-              if m.id not in equivalent][:SAMPLE_SIZE]
+    chosen = [m for m in mutation.sample(mutation.mutants_of(implementation, suite), size * 2, seed)
+              if m.id not in equivalent][:size]
     outcomes = [o for o in mutation.execute(implementation, chosen, limit=180, jobs=2, suite=suite)
                 if o.status != "stillborn"]
     killed = sum(o.status in mutation.KILLED for o in outcomes)
     survivors = [o.id for o in outcomes if o.status == "survived"]
-    assert outcomes and killed / len(outcomes) >= FLOORS[implementation], \
+    assert outcomes and killed / len(outcomes) >= floor, \
         f"seed {seed}: {killed} of {len(outcomes)} killed; survivors: {survivors}"
 
 
