@@ -243,13 +243,28 @@ static int is_objref(const struct json *v)
     return v && v->type == JSON_OBJECT && v->count == 2 && json_string(v, "object") && json_string(v, "interface");
 }
 
+/* The first of the library's dual interfaces the object answers, with a reference (NULL if none); which
+ * one in `*which`. A dual interface's vtable begins with IDispatch's. */
+static IDispatch *first_dual_interface(IUnknown *object, const struct entry **which)
+{
+    size_t i;
+    for (i = 0; i < entry_count; i++) {
+        IDispatch *itf = NULL;
+        if (entries[i].kind != TKIND_INTERFACE || !entries[i].dispatchable) continue;
+        if (SUCCEEDED(IUnknown_QueryInterface(object, &entries[i].guid, (void **)&itf))) {
+            *which = &entries[i];
+            return itf;
+        }
+    }
+    return NULL;
+}
+
 /* The name of the library's interface an object says it is (its IDispatch type information), or that of
- * the first of the library's dispatchable interfaces it answers; `fallback` if neither. */
+ * the first of the library's dual interfaces it answers; `fallback` if neither. */
 static const char *describe_object(IUnknown *object, const char *fallback)
 {
     IDispatch *dispatch = NULL;
     const struct entry *found = NULL;
-    size_t i;
     if (SUCCEEDED(IUnknown_QueryInterface(object, &iid_dispatch, (void **)&dispatch))) {
         ITypeInfo *info = NULL;
         TYPEATTR *attr = NULL;
@@ -262,14 +277,7 @@ static const char *describe_object(IUnknown *object, const char *fallback)
         }
         IDispatch_Release(dispatch);
     }
-    for (i = 0; !found && i < entry_count; i++) {
-        void *itf = NULL;
-        if (entries[i].kind != TKIND_INTERFACE || !entries[i].dispatchable) continue;
-        if (SUCCEEDED(IUnknown_QueryInterface(object, &entries[i].guid, &itf))) {
-            IUnknown_Release((IUnknown *)itf);
-            found = &entries[i];
-        }
-    }
+    if (!found && (dispatch = first_dual_interface(object, &found))) IDispatch_Release(dispatch);
     return found ? found->name : fallback;
 }
 
@@ -289,17 +297,14 @@ static int transport_failed(HRESULT hr)
  * that call fails in transport, its error is the answer (said on stderr). */
 static HRESULT query_interface(IUnknown *object, const GUID *iid, void **out)
 {
+    const struct entry *which;
     IDispatch *dispatch = NULL;
-    HRESULT hr = IUnknown_QueryInterface(object, iid, out), probe = S_OK;
-    size_t i;
+    HRESULT hr = IUnknown_QueryInterface(object, iid, out), probe;
     UINT count;
     if (hr != E_NOINTERFACE) return hr;
-    if (FAILED(IUnknown_QueryInterface(object, &iid_dispatch, (void **)&dispatch)))
-        for (i = 0; !dispatch && i < entry_count; i++)
-            if (entries[i].kind == TKIND_INTERFACE && entries[i].dispatchable &&
-                FAILED(IUnknown_QueryInterface(object, &entries[i].guid, (void **)&dispatch)))
-                dispatch = NULL;
-    if (!dispatch) return hr;
+    if (FAILED(IUnknown_QueryInterface(object, &iid_dispatch, (void **)&dispatch)) &&
+        !(dispatch = first_dual_interface(object, &which)))
+        return hr;
     probe = IDispatch_GetTypeInfoCount(dispatch, &count);
     IDispatch_Release(dispatch);
     if (!transport_failed(probe)) return hr;
